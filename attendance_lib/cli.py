@@ -1,0 +1,161 @@
+"""The ``attendance`` command line (typer): scriptable, so a scheduler can drive it.
+
+Errors a user can cause (a missing or wrong file, a bad date, an empty store) are printed as one
+sentence naming the file and the problem, with exit status 2; no traceback. Exit status 1 means
+the command ran but found problems (e.g. rows quarantined by ``validate``).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="English school attendance: DfE-exact measures from register marks.")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _user_errors(fn):
+    """Turn the library's user-facing exceptions into one-line messages."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .io._common import InputFileError
+        from .store import StoreError
+
+        try:
+            return fn(*args, **kwargs)
+        except (InputFileError, StoreError) as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+def _parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _print_reports(result, out=sys.stdout) -> None:
+    for rep in result.reports:
+        print(rep.line(), file=out)
+        for reason, n in rep.reasons().items():
+            print(f"{'':15}{n:>8,}  {reason}", file=out)
+        for note in rep.notes:
+            print(f"{'':15}note: {note}", file=out)
+        if not rep.balanced:  # never expected: the loaders account for every row
+            print(f"{'':15}WARNING: rows do not add up", file=out)
+    if result.quarantine_path:
+        print(f"quarantined rows (file, line, reason): {result.quarantine_path}", file=out)
+
+
+_MARKS = typer.Option(None, "--marks", help="Long-form marks file (CSV or Parquet); repeatable.")
+_WEEKLY = typer.Option(None, "--weekly-marks", help="Weekly mark-string CSV; repeatable.")
+_PUPILS = typer.Option(None, "--pupils", help="Pupils CSV (one row per enrolment).")
+_SCHOOLS = typer.Option(None, "--schools", help="Schools CSV.")
+_INTERVENTIONS = typer.Option(None, "--interventions", help="Interventions CSV.")
+_MAPPING = typer.Option(None, "--mapping", help="YAML column mapping (see params/).")
+_START = typer.Option(None, "--year-start-month",
+                      help="Academic year start: 8 (DfE statistics, default) or 9.")
+
+
+def _load(store_dir, marks, weekly, pupils, schools, interventions, mapping, start_month,
+          dry_run):
+    from .store import Store
+
+    store = Store(store_dir)
+    if not dry_run and not (marks or weekly or pupils or schools or interventions):
+        _fail("nothing to load: give --marks, --weekly-marks, --pupils, --schools or "
+              "--interventions")
+    return store.ingest(marks or (), weekly=weekly or (), pupils=pupils, schools=schools,
+                        interventions=interventions, mapping=mapping, start_month=start_month,
+                        dry_run=dry_run)
+
+
+@app.command()
+@_user_errors
+def ingest(store: Path = typer.Option(..., "--store", help="Store folder (created if new)."),
+           marks: list[Path] = _MARKS, weekly_marks: list[Path] = _WEEKLY,
+           pupils: Path = _PUPILS, schools: Path = _SCHOOLS,
+           interventions: Path = _INTERVENTIONS, mapping: Path = _MAPPING,
+           year_start_month: int = _START) -> None:
+    """Validate files and load them into the store; print rows read / loaded / quarantined."""
+    result = _load(store, marks, weekly_marks, pupils, schools, interventions, mapping,
+                   year_start_month, dry_run=False)
+    _print_reports(result)
+    print(f"store: {Path(store).resolve()}")
+
+
+@app.command()
+@_user_errors
+def validate(store: Path = typer.Option(None, "--store",
+                                        help="Existing store to check enrolments against."),
+             marks: list[Path] = _MARKS, weekly_marks: list[Path] = _WEEKLY,
+             pupils: Path = _PUPILS, schools: Path = _SCHOOLS,
+             interventions: Path = _INTERVENTIONS, mapping: Path = _MAPPING,
+             year_start_month: int = _START) -> None:
+    """Report what a load would quarantine; change nothing. Exit 1 if any row would be."""
+    import tempfile
+
+    result = _load(store or Path(tempfile.mkdtemp(prefix="validate-")), marks, weekly_marks,
+                   pupils, schools, interventions, mapping, year_start_month, dry_run=True)
+    _print_reports(result)
+    if result.rows_quarantined:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def summary(store: Path = typer.Option(..., "--store", help="Store folder."),
+            level: str = typer.Option("school", "--level", help="pupil, school or la."),
+            as_of: str = typer.Option(None, "--as-of",
+                                      help="YYYY-MM-DD: year to date for the academic year "
+                                           "containing this date (default: latest mark)."),
+            fmt: str = typer.Option("table", "--format", help="table, csv or json.")) -> None:
+    """Attendance summary at pupil (enrolment), school or LA level."""
+    from . import metrics
+    from .store import Store
+
+    if level not in ("pupil", "school", "la"):
+        _fail(f"--level must be pupil, school or la, not {level!r}")
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"--format must be table, csv or json, not {fmt!r}")
+    st = Store(store).require()
+    when = _parse_as_of(as_of)
+    if st.latest_date() is None:
+        _fail(f"{st.root}: the store holds no marks yet; load some with 'attendance ingest'")
+    df = metrics.summary(st, level, when)
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False, float_format="%.4f")
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", double_precision=6) + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.width", 160,
+                               "display.float_format", "{:.2f}".format):
+            typer.echo(df.to_string(index=False))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

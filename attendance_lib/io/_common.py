@@ -1,0 +1,237 @@
+"""Shared pieces of the loaders: file checks, the load report, quarantine rows, value parsing.
+
+Every loader follows one contract (product.md, "Inputs the loaders accept"):
+
+* a file that is not what was expected (missing, empty, not UTF-8, a spreadsheet or Parquet file
+  renamed ``.csv``, missing required columns) raises :class:`InputFileError` with one sentence
+  naming the file and what was expected, and nothing is loaded;
+* otherwise every row is either loaded or quarantined with its file, line and reason, and
+  ``rows_read == rows_loaded + rows_quarantined`` (:class:`LoadReport`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+__all__ = [
+    "InputFileError",
+    "LoadReport",
+    "QUARANTINE_COLUMNS",
+    "check_input_file",
+    "file_sha256",
+    "quarantine_frame",
+    "parse_dates",
+    "parse_bool",
+    "load_mapping",
+    "apply_mapping",
+    "read_csv_strings",
+]
+
+QUARANTINE_COLUMNS = ["file", "line", "reason", "raw"]
+
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook?)",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
+    b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "a gzip-compressed file",
+    b"%PDF": "a PDF document",
+}
+
+
+class InputFileError(ValueError):
+    """A whole file is unusable; the message names the file and what was expected."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass
+class LoadReport:
+    """What happened to one input file."""
+
+    file: str
+    kind: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    quarantine: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    notes: list[str] = field(default_factory=list)
+    sha256: str | None = None
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+    def reasons(self) -> pd.Series:
+        """Count of quarantined rows by reason (the text before any ':' detail)."""
+        if self.quarantine.empty:
+            return pd.Series(dtype="int64")
+        return self.quarantine["reason"].str.split(":").str[0].value_counts()
+
+    def line(self) -> str:
+        return (f"{self.kind:<13} {self.file}: read {self.rows_read:,}, loaded "
+                f"{self.rows_loaded:,}, quarantined {self.rows_quarantined:,}")
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_input_file(path: str | Path, expected: str, *, allow_parquet: bool = False) -> str:
+    """Check a file exists, is not empty and is of the expected kind; return its format.
+
+    Returns ``"csv"`` or ``"parquet"``. Raises :class:`InputFileError` otherwise.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, f"file not found (expected {expected})")
+    if p.is_dir():
+        raise InputFileError(p, f"is a folder, not a file (expected {expected})")
+    if p.stat().st_size == 0:
+        raise InputFileError(p, f"file is empty (expected {expected})")
+    with open(p, "rb") as fh:
+        head = fh.read(1 << 16)
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            if magic == b"PAR1" and allow_parquet:
+                return "parquet"
+            hint = " Save it as CSV (UTF-8) first." if "Excel" in what else ""
+            raise InputFileError(p, f"is {what}, not {expected}.{hint}")
+    if p.suffix.lower() == ".parquet" and allow_parquet:
+        raise InputFileError(p, f"has a .parquet name but is not a Parquet file "
+                                f"(expected {expected})")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the 64 KiB boundary is fine
+        if exc.start < len(head) - 4:
+            raise InputFileError(
+                p, f"is not UTF-8 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
+                   f"expected {expected} saved as UTF-8 CSV") from None
+    if not head.strip(b"\xef\xbb\xbf \r\n\t,"):
+        raise InputFileError(p, f"has no data (expected {expected})")
+    return "csv"
+
+
+def read_csv_strings(path: str | Path, expected: str) -> pd.DataFrame:
+    """Read a CSV with every column as text (nothing guessed), raising InputFileError."""
+    check_input_file(path, expected)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                         skipinitialspace=True)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, f"is not UTF-8 text ({exc.reason}); expected {expected}") \
+            from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(path, f"has no header row (expected {expected})") from None
+    except pd.errors.ParserError as exc:
+        raise InputFileError(path, f"is not a readable CSV ({exc}); expected {expected}") \
+            from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def quarantine_frame(file: str | Path, lines, reasons, raw) -> pd.DataFrame:
+    """Build quarantine rows; ``raw`` is the original row rendered as text."""
+    n = len(lines)
+    return pd.DataFrame({
+        "file": np.repeat(str(file), n),
+        "line": np.asarray(lines, dtype="int64"),
+        "reason": np.asarray(reasons, dtype=object),
+        "raw": np.asarray(raw, dtype=object),
+    })
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Parse ISO (``yyyy-mm-dd``) or UK day-first (``dd/mm/yyyy``) dates; NaT when invalid.
+
+    Parses each distinct value once, so it is cheap on long columns with few distinct dates.
+    Two-digit years and US month-first dates are never guessed.
+    """
+    s = values.astype("string").str.strip()
+    uniq = pd.Series(s.dropna().unique())
+    iso = pd.to_datetime(uniq, format="%Y-%m-%d", errors="coerce")
+    iso2 = pd.to_datetime(uniq, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    uk = pd.to_datetime(uniq, format="%d/%m/%Y", errors="coerce")
+    parsed = iso.fillna(iso2).fillna(uk)
+    lookup = dict(zip(uniq, parsed, strict=True))
+    return pd.to_datetime(s.map(lookup), errors="coerce").astype("datetime64[ns]")
+
+
+_TRUE = {"true", "t", "y", "yes", "1"}
+_FALSE = {"false", "f", "n", "no", "0"}
+
+
+def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no fields (``True/False``, ``Y/N``, ``1/0``); returns (values, bad mask).
+
+    Empty means unknown (missing), which is not an error.
+    """
+    s = values.astype("string").str.strip().str.lower().fillna("")
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[s.isin(_TRUE)] = True
+    out[s.isin(_FALSE)] = False
+    bad = ~(s.isin(_TRUE) | s.isin(_FALSE) | (s == ""))
+    return out, bad
+
+
+def load_mapping(path: str | Path | None, section: str) -> dict[str, str]:
+    """Column mapping ``canonical name -> name in the file`` from a YAML file.
+
+    The YAML holds one mapping per input kind, e.g.::
+
+        marks:
+          upn: UPN
+          urn: School URN
+          date: Date
+          session: AM/PM
+          code: Mark
+
+    Unknown canonical names are an error (so a typo is not silently ignored).
+    """
+    if path is None:
+        return {}
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "mapping file not found (expected a YAML column mapping)")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputFileError(p, f"is not valid YAML ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(p, "expected a YAML mapping of input kinds to column mappings")
+    section_map = doc.get(section) or {}
+    if not isinstance(section_map, dict):
+        raise InputFileError(p, f"section {section!r} must map canonical names to column names")
+    return {str(k): str(v) for k, v in section_map.items()}
+
+
+def apply_mapping(columns, mapping: dict[str, str], known: set[str], path) -> dict[str, str]:
+    """Rename map ``file column -> canonical``; rejects canonical names the loader lacks."""
+    unknown = sorted(set(mapping) - known)
+    if unknown:
+        raise InputFileError(path, f"the column mapping names unknown field(s) "
+                                   f"{', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+    rename = {v: k for k, v in mapping.items() if v in columns}
+    # case-insensitive fallback for canonical names already present
+    lower = {str(c).strip().lower(): c for c in columns}
+    for k in known:
+        if k not in rename.values() and k not in columns and k in lower:
+            rename[lower[k]] = k
+    return rename

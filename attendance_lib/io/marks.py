@@ -1,0 +1,731 @@
+"""Register marks: long form (CSV, Parquet) and weekly mark strings, validated in a stream.
+
+Canonical long form (product.md): one row per pupil per session, ``upn, urn, date, session
+(AM/PM), code``. Column names can be mapped from a YAML file (``marks:`` section).
+
+Validation (each bad row is quarantined with file, line and the first problem found):
+
+* a required field is empty;
+* invalid date (ISO ``yyyy-mm-dd`` or UK ``dd/mm/yyyy``), invalid session (AM/PM);
+* a mark on a Saturday or Sunday;
+* failed UPN check letter (domain.md 6), invalid URN;
+* a code that is not in the code set of the mark's academic year (codes.py), or a withdrawn code;
+* with a pupils file: no enrolment for that pupil at that school, or a mark before the admission
+  date or after the leaving date (domain.md 7: PA uses each enrolment's own sessions);
+* two different codes for one pupil-session at one school (every such row is quarantined,
+  because neither can be trusted); an exact repeat of a row loads once and the repeat is
+  quarantined as a duplicate, so ``rows read = rows loaded + rows quarantined`` always holds.
+
+Performance: files are read in batches with dictionary-encoded text columns, so each distinct
+UPN, code or date string is examined once, and checks run as numpy array operations. Duplicate and
+conflict detection streams when the file is grouped by pupil in date order (how MIS exports and
+the canonical files are written); otherwise it falls back to sorting the whole file in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .. import codes as codes_mod
+from .. import upn as upn_mod
+from ._common import (
+    InputFileError,
+    LoadReport,
+    apply_mapping,
+    check_input_file,
+    file_sha256,
+    load_mapping,
+    parse_dates,
+    quarantine_frame,
+)
+
+__all__ = ["MARK_COLUMNS", "Registry", "Enrolments", "MarksReader", "read_marks",
+           "read_weekly_marks", "weekly_to_long", "CATEGORY_IDS", "AGG_COLUMNS"]
+
+MARK_COLUMNS = ["upn", "urn", "date", "session", "code"]
+CATEGORY_IDS = {c: i for i, c in enumerate(codes_mod.CATEGORIES)}
+_CAT_NAMES = np.array(codes_mod.CATEGORIES, dtype=object)
+_UNKNOWN, _WITHDRAWN = -1, -2
+_SESSIONS = {"AM": 0, "A": 0, "MORNING": 0, "PM": 1, "P": 1, "AFTERNOON": 1}
+_BATCH = 1_000_000
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+
+#: columns of the enrolment x week pre-aggregate written at load time
+AGG_COLUMNS = ["pid", "gid", "academic_year", "week_start", "first_date", "last_date", "possible", "present",
+               "aea", "authorised", "unauthorised", "not_possible", "covid", "late_before",
+               "late_after", "legal_unauth", "marks"]
+
+# reason ids (priority order: the lowest id found for a row is reported)
+_R_MISSING, _R_DATE, _R_SESSION, _R_WEEKEND, _R_UPN, _R_URN, _R_CODE, _R_WITHDRAWN, \
+    _R_NOT_ON_ROLL, _R_OUTSIDE = range(1, 11)
+
+
+class Registry:
+    """Dense integer ids for UPNs, URNs and codes, shared by every file of one ingest."""
+
+    def __init__(self) -> None:
+        self.upn_ids: dict[str, int] = {}
+        self.upns: list[str] = []
+        self.upn_problem: dict[str, str | None] = {}
+        self.urn_ids: dict[str, int] = {}
+        self.urns: list[str] = []
+        self.code_ids: dict[str, int] = {}
+
+    @classmethod
+    def from_lists(cls, upns: list[str], urns: list[str]) -> Registry:
+        """A registry continuing the ids a store has already given out."""
+        reg = cls()
+        reg.upns = list(upns)
+        reg.upn_ids = {u: i for i, u in enumerate(reg.upns)}
+        reg.urns = list(urns)
+        reg.urn_ids = {u: i for i, u in enumerate(reg.urns)}
+        return reg
+
+    def upn_id(self, u: str) -> int:
+        i = self.upn_ids.get(u)
+        if i is None:
+            i = self.upn_ids[u] = len(self.upns)
+            self.upns.append(u)
+        return i
+
+    def urn_id(self, u: str) -> int:
+        i = self.urn_ids.get(u)
+        if i is None:
+            i = self.urn_ids[u] = len(self.urns)
+            self.urns.append(u)
+        return i
+
+    def code_id(self, c: str) -> int:
+        return self.code_ids.setdefault(c, len(self.code_ids))
+
+    def check_upn(self, u: str) -> str | None:
+        if u not in self.upn_problem:
+            self.upn_problem[u] = upn_mod.upn_problem(u)
+        return self.upn_problem[u]
+
+
+def _day_numbers(ts: pd.Series) -> np.ndarray:
+    return (ts.to_numpy(dtype="datetime64[D]").astype("int64")).astype(np.int32)
+
+
+@dataclass
+class Enrolments:
+    """Enrolment windows from a pupils frame, as sorted integer keys for fast lookup."""
+
+    keys: np.ndarray
+    admission: np.ndarray
+    leaving: np.ndarray
+
+    @classmethod
+    def from_pupils(cls, pupils: pd.DataFrame, reg: Registry) -> Enrolments:
+        pid = np.fromiter((reg.upn_id(u) for u in pupils["upn"]), np.int64, len(pupils))
+        gid = np.fromiter((reg.urn_id(u) for u in pupils["urn"]), np.int64, len(pupils))
+        keys = (pid << 20) | gid
+        lo = np.iinfo(np.int32).min
+        hi = np.iinfo(np.int32).max
+        adm = (_day_numbers(pupils["admission_date"]) if "admission_date" in pupils
+               else np.full(len(pupils), lo, np.int32))
+        if "admission_date" in pupils:
+            adm = np.where(pupils["admission_date"].isna().to_numpy(), lo, adm)
+        lev = (_day_numbers(pupils["leaving_date"]) if "leaving_date" in pupils
+               else np.full(len(pupils), hi, np.int32))
+        if "leaving_date" in pupils:
+            lev = np.where(pupils["leaving_date"].isna().to_numpy(), hi, lev)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], np.asarray(adm)[order], np.asarray(lev)[order])
+
+
+def _as_dict_array(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+            col = col.cast(pa.string())
+        col = col.dictionary_encode()
+    return col
+
+
+def _dict_parts(col) -> tuple[np.ndarray, np.ndarray, list]:
+    """(indices with -1 for null, null mask, dictionary values as python list)."""
+    d = _as_dict_array(col)
+    idx = d.indices.to_numpy(zero_copy_only=False)
+    nulls = np.asarray(d.is_null())
+    if nulls.any():
+        idx = np.where(nulls, -1, idx)
+    return idx.astype(np.int64), nulls, d.dictionary.to_pylist()
+
+
+def _weekday(days: np.ndarray) -> np.ndarray:
+    return (days + _EPOCH_WEEKDAY) % 7
+
+
+def _academic_year(days: np.ndarray, start_month: int) -> np.ndarray:
+    if len(days) == 0:
+        return np.zeros(0, np.int16)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo < 5_000_000:
+        lut = _academic_year_exact(np.arange(lo, hi + 1), start_month)
+        return lut[days - lo]
+    return _academic_year_exact(days, start_month)
+
+
+def _academic_year_exact(days: np.ndarray, start_month: int) -> np.ndarray:
+    d = days.astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return (y - (m < start_month)).astype(np.int16)
+
+
+@dataclass
+class _Chunk:
+    """Validated rows of one batch, as arrays; ``base`` orders rows by pupil, date, session."""
+
+    pid: np.ndarray
+    gid: np.ndarray
+    day: np.ndarray
+    pm: np.ndarray
+    code: np.ndarray  # registry code id
+    cat: np.ndarray
+    ay: np.ndarray
+    line: np.ndarray
+    base: np.ndarray | None = None
+
+    _FIELDS = ("pid", "gid", "day", "pm", "code", "cat", "ay", "line", "base")
+
+    def __post_init__(self):
+        if self.base is None:
+            self.base = (self.pid << 17) | (self.day.astype(np.int64) << 1) | self.pm
+
+    @staticmethod
+    def concat(chunks: list[_Chunk]) -> _Chunk:
+        return _Chunk(*(np.concatenate([getattr(c, f) for c in chunks]) for f in _Chunk._FIELDS))
+
+    def take(self, idx) -> _Chunk:
+        return _Chunk(*(getattr(self, f)[idx] for f in self._FIELDS))
+
+    def __len__(self) -> int:
+        return len(self.pid)
+
+
+class MarksReader:
+    """Validate a long-form marks file batch by batch.
+
+    Iterate to get validated :class:`_Chunk` objects (already free of duplicates and conflicts);
+    ``report`` is complete once iteration ends. Use :func:`read_marks` for a DataFrame.
+    """
+
+    def __init__(self, path: str | Path, *, mapping: str | Path | None = None,
+                 registry: Registry | None = None, enrolments: Enrolments | None = None,
+                 start_month: int = 8, line_offset: int | None = None,
+                 source: pa.Table | None = None, kind: str = "marks"):
+        self.path = Path(path)
+        self.reg = registry or Registry()
+        self.enrolments = enrolments
+        self.start_month = start_month
+        self._source = source
+        if source is None:
+            self.format = check_input_file(path, "a register marks file (CSV or Parquet with "
+                                           "columns upn, urn, date, session, code)",
+                                           allow_parquet=True)
+        else:
+            self.format = "table"
+        self._line_offset = line_offset if line_offset is not None else (
+            2 if self.format == "csv" else 1)
+        self._mapping = load_mapping(mapping, "marks")
+        self.report = LoadReport(file=str(path), kind=kind)
+        self._quarantine: list[pd.DataFrame] = []
+        self._raw: dict[int, str] = {}
+        self.min_day: int | None = None
+        self.max_day: int | None = None
+
+    # -- reading -----------------------------------------------------------------------------
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        expected = "columns " + ", ".join(MARK_COLUMNS)
+        if self._source is not None:
+            names = self._source.column_names
+            rename = apply_mapping(names, self._mapping, set(MARK_COLUMNS), self.path)
+            self._check_columns([rename.get(c, c) for c in names], expected)
+            tbl = self._source.rename_columns([rename.get(c, c) for c in names])
+            cols = MARK_COLUMNS + (["_line"] if "_line" in tbl.column_names else [])
+            yield from tbl.select(cols).to_batches(max_chunksize=_BATCH)
+            return
+        if self.format == "parquet":
+            try:
+                pf = pq.ParquetFile(self.path)
+            except Exception as exc:  # noqa: BLE001 - reported as a file problem
+                raise InputFileError(self.path, f"is not a readable Parquet file ({exc})") \
+                    from None
+            names = pf.schema_arrow.names
+            rename = apply_mapping(names, self._mapping, set(MARK_COLUMNS), self.path)
+            self._check_columns([rename.get(c, c) for c in names], expected)
+            inverse = {rename.get(c, c): c for c in names}
+            src_cols = [inverse[c] for c in MARK_COLUMNS]
+            string_cols = [c for c in src_cols
+                           if pa.types.is_string(pf.schema_arrow.field(c).type)
+                           or pa.types.is_large_string(pf.schema_arrow.field(c).type)]
+            pf = pq.ParquetFile(self.path, read_dictionary=string_cols)
+            for b in pf.iter_batches(batch_size=_BATCH, columns=src_cols):
+                yield pa.RecordBatch.from_arrays(b.columns, names=MARK_COLUMNS)
+            return
+        # CSV: read the header first to map columns, then stream with everything as text
+        with open(self.path, encoding="utf-8-sig", errors="replace") as fh:
+            header = [h.strip().strip('"') for h in fh.readline().rstrip("\r\n").split(",")]
+        rename = apply_mapping(header, self._mapping, set(MARK_COLUMNS), self.path)
+        mapped = [rename.get(c, c) for c in header]
+        self._check_columns(mapped, expected)
+        dict_t = pa.dictionary(pa.int32(), pa.string())
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(block_size=1 << 25, column_names=mapped,
+                                               skip_rows=1),
+                parse_options=pacsv.ParseOptions(newlines_in_values=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: dict_t for c in MARK_COLUMNS}, include_columns=MARK_COLUMNS,
+                    strings_can_be_null=True, quoted_strings_can_be_null=True,
+                    null_values=[""]))
+            for b in reader:
+                yield b
+        except pa.ArrowInvalid as exc:
+            msg = str(exc)
+            if "UTF8" in msg or "utf8" in msg.lower():
+                raise InputFileError(self.path, "is not UTF-8 text; expected a register marks "
+                                     "CSV saved as UTF-8") from None
+            raise InputFileError(self.path, f"is not a readable marks CSV ({msg.splitlines()[0]})"
+                                 ) from None
+
+    def _check_columns(self, names, expected):
+        missing = [c for c in MARK_COLUMNS if c not in names]
+        if missing:
+            raise InputFileError(
+                self.path, f"missing required column(s) {', '.join(missing)}; expected a register "
+                f"marks file with {expected} (found: {', '.join(map(str, names))}). Map other "
+                f"headings with a YAML mapping (--mapping).")
+
+    # -- validation --------------------------------------------------------------------------
+    def _validate(self, batch: pa.RecordBatch, first_line: int) -> _Chunk:
+        n = batch.num_rows
+        reg = self.reg
+        if batch.num_columns > len(MARK_COLUMNS):  # explicit source lines (weekly files)
+            line = batch.column(len(MARK_COLUMNS)).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            line = np.arange(first_line, first_line + n, dtype=np.int64)
+        reason = np.zeros(n, np.int8)
+
+        def flag(mask, rid):
+            np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
+
+        # upn
+        uidx, unull, uvals = _dict_parts(batch.column(0))
+        unorm = [(v or "").strip().upper() for v in uvals]
+        u_pid = np.array([reg.upn_id(v) for v in unorm] + [-1], np.int64)
+        u_bad = np.append(~upn_mod.valid_mask(unorm), True)
+        pid = u_pid[uidx]
+        # urn
+        sidx, snull, svals = _dict_parts(batch.column(1))
+        snorm = [(v or "").strip() for v in svals]
+        s_gid = np.array([reg.urn_id(v) for v in snorm] + [-1], np.int64)
+        s_bad = np.array([not (v.isdigit() and 5 <= len(v) <= 7) for v in snorm] + [True])
+        gid = s_gid[sidx]
+        # date
+        dcol = batch.column(2)
+        if pa.types.is_date(dcol.type) or pa.types.is_timestamp(dcol.type):
+            dd = dcol.cast(pa.date32()) if not pa.types.is_date32(dcol.type) else dcol
+            dnull = np.asarray(dd.is_null())
+            day = dd.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
+            dbad = np.zeros(n, bool)
+        else:
+            didx, dnull, dvals = _dict_parts(dcol)
+            parsed = parse_dates(pd.Series(dvals, dtype="string"))
+            ok = parsed.notna().to_numpy()
+            dd = np.where(ok, _day_numbers(parsed.fillna(pd.Timestamp(0))), 0)
+            day = np.append(dd, 0).astype(np.int32)[didx]
+            dbad = np.append(~ok, False)[didx] & ~dnull
+        # session
+        eidx, enull, evals = _dict_parts(batch.column(3))
+        e_map = np.array([_SESSIONS.get((v or "").strip().upper(), -1) for v in evals] + [-1])
+        pm = e_map[eidx]
+        # code
+        cidx, cnull, cvals = _dict_parts(batch.column(4))
+        cnorm = [(v or "").strip() for v in cvals]
+        c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
+        code = c_gid[cidx]
+
+        missing = unull | snull | dnull | enull | cnull
+        flag(missing, _R_MISSING)
+        flag(dbad, _R_DATE)
+        flag(pm < 0, _R_SESSION)
+        flag(_weekday(day) >= 5, _R_WEEKEND)
+        flag(u_bad[uidx], _R_UPN)
+        flag(s_bad[sidx], _R_URN)
+        ay = _academic_year(day, self.start_month)
+        # category lookup per (code value, academic year)
+        cat = np.full(n, _UNKNOWN, np.int8)
+        live = reason == 0
+        for y in np.unique(ay[live]):
+            cs = codes_mod.code_set(int(y), include_withdrawn=True)
+            lut = np.array([(_WITHDRAWN if cs[v].withdrawn else CATEGORY_IDS[cs[v].category])
+                            if v in cs else _UNKNOWN for v in cnorm] + [_UNKNOWN], np.int8)
+            sel = live & (ay == y)
+            cat[sel] = lut[cidx[sel]]
+        flag(cat == _UNKNOWN, _R_CODE)
+        flag(cat == _WITHDRAWN, _R_WITHDRAWN)
+        # enrolment
+        if self.enrolments is not None and len(self.enrolments.keys):
+            e = self.enrolments
+            keys = (pid << 20) | np.where(gid < 0, 0, gid)
+            pos = np.searchsorted(e.keys, keys)
+            pos_c = np.minimum(pos, len(e.keys) - 1)
+            found = e.keys[pos_c] == keys
+            flag(~found, _R_NOT_ON_ROLL)
+            outside = found & ((day < e.admission[pos_c]) | (day > e.leaving[pos_c]))
+            flag(outside, _R_OUTSIDE)
+        bad = reason != 0
+        if bad.any():
+            self._quarantine_rows(batch, np.flatnonzero(bad), reason, line, ay, cnorm, cidx,
+                                  pos_c if self.enrolments is not None
+                                  and len(self.enrolments.keys) else None)
+        good = ~bad
+        ch = _Chunk(pid[good], gid[good], day[good], pm[good].astype(np.int64), code[good],
+                    cat[good], ay[good], line[good])
+        if len(ch):
+            lo, hi = int(ch.day.min()), int(ch.day.max())
+            self.min_day = lo if self.min_day is None else min(self.min_day, lo)
+            self.max_day = hi if self.max_day is None else max(self.max_day, hi)
+        return ch
+
+    def _raw_rows(self, batch: pa.RecordBatch, rows: np.ndarray) -> list[str]:
+        sub = batch.take(pa.array(rows))
+        cols = [c.cast(pa.string()) if not pa.types.is_dictionary(c.type)
+                else c.dictionary_decode().cast(pa.string()) for c in sub.columns]
+        vals = [c.to_pylist() for c in cols[:len(MARK_COLUMNS)]]
+        return [",".join("" if v is None else str(v) for v in r) for r in zip(*vals, strict=True)]
+
+    def _quarantine_rows(self, batch, rows, reason, line, ay, cnorm, cidx, pos):
+        raw = self._raw_rows(batch, rows)
+        texts = []
+        for r, text in zip(rows, raw, strict=True):
+            rid = reason[r]
+            parts = text.split(",")
+            if rid == _R_MISSING:
+                empty = [MARK_COLUMNS[i] for i, v in enumerate(parts) if v.strip() == ""]
+                t = f"missing value: {', '.join(empty) or 'field'} is empty"
+            elif rid == _R_DATE:
+                t = f"invalid date: {parts[2]!r} is not yyyy-mm-dd or dd/mm/yyyy"
+            elif rid == _R_SESSION:
+                t = f"invalid session: {parts[3]!r} (expected AM or PM)"
+            elif rid == _R_WEEKEND:
+                t = f"mark on a weekend: {parts[2]} is a {pd.Timestamp(parts[2], dayfirst='/' in parts[2]).day_name()}"
+            elif rid == _R_UPN:
+                t = "failed UPN check: " + str(self.reg.check_upn(parts[0].strip().upper()))
+            elif rid == _R_URN:
+                t = f"invalid URN: {parts[1]!r} is not a 5-7 digit number"
+            elif rid in (_R_CODE, _R_WITHDRAWN):
+                y = int(ay[r])
+                c = cnorm[cidx[r]]
+                try:
+                    codes_mod.category_of(c, y)
+                    t = f"unknown code: {c!r}"
+                except codes_mod.UnknownCodeError as exc:
+                    t = ("unknown code: " if rid == _R_CODE else "withdrawn code: ") + str(exc)
+            elif rid == _R_NOT_ON_ROLL:
+                t = (f"pupil not on roll: no pupils-file enrolment for upn {parts[0].strip()} at "
+                     f"urn {parts[1].strip()}")
+            else:
+                e = self.enrolments
+                adm, lev = e.admission[pos[r]], e.leaving[pos[r]]
+                span = (f"{'' if adm < -10**8 else np.datetime64(int(adm), 'D')} to "
+                        f"{'on roll' if lev > 10**8 else np.datetime64(int(lev), 'D')}")
+                t = f"mark outside enrolment: {parts[2]} is outside {span}"
+            texts.append(t)
+        self._quarantine.append(quarantine_frame(self.path, line[rows], texts, raw))
+        for r, text in zip(rows, raw, strict=True):
+            self._raw[int(line[r])] = text
+
+    # -- duplicates and conflicts --------------------------------------------------------------
+    def _resolve(self, ch: _Chunk) -> _Chunk:
+        """Quarantine repeats and conflicts in a chunk sorted by ``base``."""
+        if len(ch) < 2:
+            return ch
+        eq = ch.base[1:] == ch.base[:-1]
+        if not eq.any():
+            return ch
+        involved = np.zeros(len(ch), bool)
+        involved[1:] |= eq
+        involved[:-1] |= eq
+        idx = np.flatnonzero(involved)
+        df = pd.DataFrame({"i": idx, "base": ch.base[idx], "gid": ch.gid[idx],
+                           "code": ch.code[idx], "line": ch.line[idx]})
+        g = df.groupby(["base", "gid"], sort=False)
+        ncodes = g["code"].transform("nunique")
+        first = g["line"].transform("min")
+        size = g["line"].transform("size")
+        drop = (ncodes > 1) | ((size > 1) & (df["line"] != first))
+        if not drop.any():
+            return ch
+        code_names = {v: k for k, v in self.reg.code_ids.items()}
+        lines_by_group = g["line"].agg(list)
+        codes_by_group = g["code"].agg(list)
+        texts, lines = [], []
+        for _, r in df[drop].iterrows():
+            key = (r["base"], r["gid"])
+            if ncodes.loc[_] > 1:
+                pairs = [f"{code_names[c]!r} (line {ln})"
+                         for c, ln in zip(codes_by_group[key], lines_by_group[key], strict=True)]
+                texts.append("conflicting codes for one pupil-session: " + " vs ".join(pairs))
+            else:
+                texts.append(f"duplicate mark: same pupil, session and code as line "
+                             f"{first.loc[_]}")
+            lines.append(r["line"])
+        drop_rows = df.loc[drop, "i"].to_numpy()
+        raw = [self._raw_line(ch, i) for i in drop_rows]
+        self._quarantine.append(quarantine_frame(self.path, lines, texts, raw))
+        keep = np.ones(len(ch), bool)
+        keep[drop_rows] = False
+        return ch.take(keep)
+
+    def _raw_line(self, ch: _Chunk, i: int) -> str:
+        code_names = {v: k for k, v in self.reg.code_ids.items()}
+        d = np.datetime64(int(ch.day[i]), "D")
+        return (f"{self.reg.upns[ch.pid[i]]},{self.reg.urns[ch.gid[i]]},{d},"
+                f"{'PM' if ch.pm[i] else 'AM'},{code_names[ch.code[i]]}")
+
+    def __iter__(self) -> Iterator[_Chunk]:
+        if self._source is None:
+            self.report.sha256 = file_sha256(self.path)
+        carry: _Chunk | None = None
+        collected: list[_Chunk] | None = None
+        next_line = self._line_offset
+        for batch in self._batches():
+            self.report.rows_read += batch.num_rows
+            ch = self._validate(batch, next_line)
+            next_line += batch.num_rows
+            if collected is not None:
+                collected.append(ch)
+                continue
+            pending = _Chunk.concat([carry, ch]) if carry is not None else ch
+            if len(pending) and (np.diff(pending.base) < 0).any():
+                # not grouped by pupil in date order: sort everything in memory at the end
+                collected = [pending]
+                carry = None
+                continue
+            if not len(pending):
+                carry = None
+                continue
+            tail_start = int(np.searchsorted(pending.base, pending.base[-1], side="left"))
+            head, carry = pending.take(slice(0, tail_start)), pending.take(
+                slice(tail_start, None))
+            head = self._resolve(head)
+            self.report.rows_loaded += len(head)
+            if len(head):
+                yield head
+        if collected is not None:
+            allc = _Chunk.concat(collected)
+            order = np.lexsort((allc.line, allc.base))
+            allc = self._resolve(allc.take(order))
+            self.report.notes.append("file was not grouped by pupil in date order; it was "
+                                     "sorted in memory to check for duplicates")
+            for s in range(0, len(allc), _BATCH):
+                part = allc.take(slice(s, s + _BATCH))
+                self.report.rows_loaded += len(part)
+                yield part
+        elif carry is not None and len(carry):
+            carry = self._resolve(carry)
+            self.report.rows_loaded += len(carry)
+            yield carry
+        if self._quarantine:
+            q = pd.concat(self._quarantine, ignore_index=True).sort_values("line", kind="stable")
+            self.report.quarantine = q.reset_index(drop=True)
+
+    # -- conversion ----------------------------------------------------------------------------
+    def to_arrow(self, ch: _Chunk) -> pa.Table:
+        """The store's marks layout for a validated chunk."""
+        code_names = np.array(sorted(self.reg.code_ids, key=self.reg.code_ids.get), dtype=object)
+        return pa.table({
+            "upn": self._local_dict(ch.pid, self.reg.upns),
+            "urn": pa.DictionaryArray.from_arrays(
+                pa.array(ch.gid.astype(np.int32)), pa.array(self.reg.urns, pa.string())),
+            "date": pa.array(ch.day, pa.int32()).cast(pa.date32()),
+            "session": pa.DictionaryArray.from_arrays(
+                pa.array(ch.pm.astype(np.int8)), pa.array(["AM", "PM"])),
+            "code": pa.DictionaryArray.from_arrays(
+                pa.array(ch.code.astype(np.int32)), pa.array(list(code_names), pa.string())),
+            "category": pa.DictionaryArray.from_arrays(
+                pa.array(ch.cat.astype(np.int8)), pa.array(list(_CAT_NAMES), pa.string())),
+            "academic_year": pa.array(ch.ay, pa.int16()),
+        })
+
+    @staticmethod
+    def _local_dict(ids: np.ndarray, values: list[str]) -> pa.DictionaryArray:
+        """Dictionary array holding only the values this chunk uses (keeps Parquet small)."""
+        uniq, inv = np.unique(ids, return_inverse=True)
+        return pa.DictionaryArray.from_arrays(pa.array(inv.astype(np.int32)),
+                                              pa.array([values[i] for i in uniq], pa.string()))
+
+    def aggregate(self, ch: _Chunk) -> pa.Table:
+        """Enrolment x week counts (``AGG_COLUMNS``) for a validated chunk.
+
+        Rows are runs of the same enrolment, academic year and week in file order; the same
+        enrolment-week may appear in more than one row (the store sums them).
+        """
+        week = ch.day - _weekday(ch.day)
+        brk = np.ones(len(ch), bool)
+        if len(ch) > 1:
+            brk[1:] = ((ch.pid[1:] != ch.pid[:-1]) | (ch.gid[1:] != ch.gid[:-1])
+                       | (week[1:] != week[:-1]) | (ch.ay[1:] != ch.ay[:-1]))
+        starts = np.flatnonzero(brk)
+        nruns = len(starts)
+        run = np.cumsum(brk) - 1
+        ncat = len(codes_mod.CATEGORIES)
+        bycat = np.bincount(run * ncat + ch.cat, minlength=nruns * ncat).reshape(nruns, ncat)
+        # code classes: 0 other, 1 L, 2 U (late and unauthorised), 3 G/N/O
+        cls_lut = np.zeros(len(self.reg.code_ids) + 1, np.int64)
+        for c, i in self.reg.code_ids.items():
+            cls_lut[i] = 1 if c == "L" else 2 if c == "U" else 3 if c in \
+                codes_mod.LEGAL_THRESHOLD_CODES else 0
+        bycls = np.bincount(run * 4 + cls_lut[ch.code], minlength=nruns * 4).reshape(nruns, 4)
+        c = {name: bycat[:, CATEGORY_IDS[name]] for name in
+             ("present", "aea", "authorised", "unauthorised", "not_possible")}
+        c["covid"] = bycat[:, CATEGORY_IDS[codes_mod.COVID_NOT_ATTENDING]]
+        c["possible"] = (c["present"] + c["aea"] + c["authorised"] + c["unauthorised"]
+                         + c["covid"])
+        c["late_before"] = bycls[:, 1]
+        c["late_after"] = bycls[:, 2]
+        c["legal_unauth"] = bycls[:, 2] + bycls[:, 3]
+        c["marks"] = np.diff(np.append(starts, len(ch)))
+        gid = ch.gid[starts]
+        out = {
+            "pid": pa.array(ch.pid[starts].astype(np.int32)),
+            "gid": pa.array(gid.astype(np.int32)),
+            "urn": pa.DictionaryArray.from_arrays(pa.array(gid.astype(np.int32)),
+                                                  pa.array(self.reg.urns, pa.string())),
+            "academic_year": pa.array(ch.ay[starts], pa.int16()),
+            "week_start": pa.array(week[starts], pa.int32()).cast(pa.date32()),
+            "first_date": pa.array(np.minimum.reduceat(ch.day, starts), pa.int32()).cast(
+                pa.date32()),
+            "last_date": pa.array(np.maximum.reduceat(ch.day, starts), pa.int32()).cast(
+                pa.date32()),
+        }
+        for name in AGG_COLUMNS[6:]:
+            out[name] = pa.array(c[name].astype(np.int32), pa.int32())
+        return pa.table(out)
+
+
+def read_marks(path: str | Path, *, mapping: str | Path | None = None,
+               pupils: pd.DataFrame | None = None, start_month: int = 8
+               ) -> tuple[pd.DataFrame, LoadReport]:
+    """Read and validate a long-form marks file into a DataFrame (small files; tests).
+
+    Returns ``(marks, report)`` where marks has ``upn, urn, date, session, code, category,
+    academic_year``. For LA-scale files use :meth:`attendance_lib.store.Store.ingest`, which
+    streams.
+    """
+    reg = Registry()
+    enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
+    reader = MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
+                         start_month=start_month)
+    tables = [reader.to_arrow(ch) for ch in reader]
+    rep = reader.report
+    if not tables:
+        return _empty_marks(), rep
+    df = pa.concat_tables(tables).to_pandas()
+    return _decode(df), rep
+
+
+def _empty_marks() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in
+                         ["upn", "urn", "date", "session", "code", "category"]}).assign(
+        date=pd.Series(dtype="datetime64[ns]"), academic_year=pd.Series(dtype="int16"))
+
+
+def _decode(df: pd.DataFrame) -> pd.DataFrame:
+    for c in ("upn", "urn", "session", "code", "category"):
+        df[c] = df[c].astype("string")
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+WEEKLY_COLUMNS = ["upn", "urn", "week_start", "marks"]
+
+
+def weekly_to_long(path: str | Path, mapping: str | Path | None = None
+                   ) -> tuple[pa.Table, LoadReport]:
+    """Convert a weekly mark-string file to long form rows (before code validation).
+
+    Layout: ``upn, urn, week_start, marks`` with one row per pupil-week; ``marks`` holds 10
+    characters, Monday AM first (``/\\/\\LL/\\N\\``); ``-`` or space means no mark (no row is
+    produced for it). A row whose string is not 10 characters, or whose week_start is not a
+    Monday, is quarantined. Two-character codes are not used in 10-character weekly strings.
+    """
+    from ._common import read_csv_strings
+
+    df = read_csv_strings(path, "a weekly marks CSV with columns " + ", ".join(WEEKLY_COLUMNS))
+    m = load_mapping(mapping, "weekly_marks")
+    df = df.rename(columns=apply_mapping(df.columns, m, set(WEEKLY_COLUMNS), path))
+    missing = [c for c in WEEKLY_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputFileError(path, f"missing required column(s) {', '.join(missing)}; expected a "
+                                   f"weekly marks CSV with columns {', '.join(WEEKLY_COLUMNS)}")
+    rep = LoadReport(file=str(path), kind="weekly marks", rows_read=len(df))
+    s = df["marks"].fillna("")
+    wk = parse_dates(df["week_start"])
+    bad_len = s.str.len() != 10
+    bad_wk = wk.isna() | (wk.dt.weekday != 0)
+    bad = (bad_len | bad_wk).to_numpy()
+    reasons = np.where(bad_wk.to_numpy(), "invalid week_start: " + df["week_start"].fillna("")
+                       + " is not a Monday date",
+                       "invalid mark string: " + s + " is not 10 characters")
+    lines = np.arange(len(df)) + 2
+    raw = df.astype(str).agg(",".join, axis=1).to_numpy() if len(df) else np.array([])
+    q = quarantine_frame(path, lines[bad], reasons[bad], raw[bad])
+    good = df.loc[~bad].reset_index(drop=True)
+    gw = wk[~bad].reset_index(drop=True)
+    chars = good["marks"].str.split("", expand=False).str[1:-1]
+    long = pd.DataFrame({
+        "upn": np.repeat(good["upn"].to_numpy(), 10),
+        "urn": np.repeat(good["urn"].to_numpy(), 10),
+        "date": (np.repeat(gw.to_numpy(), 10)
+                 + np.tile(np.repeat(np.arange(5), 2), len(good)).astype("timedelta64[D]")),
+        "session": np.tile(["AM", "PM"], 5 * len(good)),
+        "code": np.concatenate(chars.to_list()) if len(good) else np.array([], dtype=object),
+        "_line": np.repeat(lines[~bad], 10),
+    })
+    keep = ~long["code"].isin(["-", " "])
+    # a week row whose marks are all blank loads nothing but is accounted as loaded-empty
+    long = long[keep]
+    rep.quarantine = q
+    rep.notes.append(f"{int((~keep).sum()):,} blank session(s) ('-' or space) carried no mark")
+    tbl = pa.Table.from_pandas(long[MARK_COLUMNS + ["_line"]].assign(date=long["date"].dt.date),
+                               preserve_index=False)
+    return tbl, rep
+
+
+def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
+                      pupils: pd.DataFrame | None = None, start_month: int = 8
+                      ) -> tuple[pd.DataFrame, LoadReport]:
+    """Read a weekly mark-string file into validated long-form marks.
+
+    Accounting is in sessions after the conversion: each week row becomes up to 10 session rows;
+    the report's rows_read counts week rows, and a week row is quarantined whole if malformed.
+    Session-level problems (unknown code, weekend, enrolment) quarantine the session with the
+    week row's line number.
+    """
+    long, wrep = weekly_to_long(path, mapping)
+    reg = Registry()
+    enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
+    reader = MarksReader(path, registry=reg, enrolments=enr, start_month=start_month,
+                         source=long, line_offset=0, kind="weekly marks")
+    tables = [reader.to_arrow(ch) for ch in reader]
+    df = _decode(pa.concat_tables(tables).to_pandas()) if tables else _empty_marks()
+    rep = reader.report
+    rep.quarantine = pd.concat([wrep.quarantine, rep.quarantine], ignore_index=True)
+    rep.notes = wrep.notes + rep.notes
+    return df, rep

@@ -1,0 +1,470 @@
+"""The embedded store: Parquet files plus DuckDB views, no server (product.md, "The store").
+
+Layout under the store folder::
+
+    store.json                  settings (academic-year start month) and the log of loads
+    marks/<load>.parquet        validated marks of one loaded file: upn, urn, date, session,
+                                code, category, academic_year (dictionary-encoded text)
+    agg/<load>.parquet          enrolment x week counts by category written at load time
+                                (``io.marks.AGG_COLUMNS``), so summaries never rescan marks
+    pupils.parquet, schools.parquet, interventions.parquet
+    quarantine/<time>.csv       rows that were not loaded, with file, line and reason
+    store.duckdb                views over the Parquet files, for an analyst's own queries
+
+Re-loading a file already loaded (same SHA-256) adds nothing. A mark for a pupil-session that is
+already in the store from another file is quarantined: as a duplicate when the code is the same,
+as a conflict when it differs. Pupils, schools and interventions are replaced row by row
+(an upsert on their keys), so a newer census extract updates what changed.
+
+A :class:`Store` opened with ``urns=[...]`` sees only those schools' rows through every accessor:
+per-school reports are isolated by the data access itself (product.md, "Privacy and security").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .io import roster
+from .io._common import InputFileError, LoadReport, check_input_file, file_sha256
+from .io.marks import Enrolments, MarksReader, Registry, weekly_to_long
+
+__all__ = ["Store", "IngestResult", "StoreError"]
+
+_SETTINGS = "store.json"
+_FORMAT_VERSION = 1
+
+
+class StoreError(ValueError):
+    """The store folder is missing, not a store, or asked for something it cannot give."""
+
+
+@dataclass
+class IngestResult:
+    reports: list[LoadReport] = field(default_factory=list)
+    quarantine_path: Path | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(r.rows_quarantined for r in self.reports)
+
+    @property
+    def balanced(self) -> bool:
+        return all(r.balanced for r in self.reports)
+
+
+def _atomic_write_parquet(table: pa.Table, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + f".tmp-{uuid.uuid4().hex[:8]}")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+class Store:
+    """A store folder. ``Store(root)`` opens (or, on ingest, creates) it."""
+
+    def __init__(self, root: str | Path, *, urns: Sequence[str] | None = None):
+        self.root = Path(root).resolve()
+        self.urns = tuple(str(u) for u in urns) if urns is not None else None
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    # -- settings --------------------------------------------------------------------------
+    @property
+    def settings(self) -> dict:
+        p = self.root / _SETTINGS
+        if not p.exists():
+            return {"format_version": _FORMAT_VERSION, "start_month": 8, "loads": []}
+        return json.loads(p.read_text())
+
+    def _save_settings(self, s: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / (_SETTINGS + ".tmp")
+        tmp.write_text(json.dumps(s, indent=2, default=str))
+        os.replace(tmp, self.root / _SETTINGS)
+
+    @property
+    def start_month(self) -> int:
+        return int(self.settings.get("start_month", 8))
+
+    def exists(self) -> bool:
+        return (self.root / _SETTINGS).exists()
+
+    def require(self) -> Store:
+        if not self.exists():
+            raise StoreError(f"{self.root}: no store here (no {_SETTINGS}); create one with "
+                             f"'attendance ingest --store {self.root} ...'")
+        return self
+
+    def for_schools(self, urns: Sequence[str]) -> Store:
+        """A view of this store restricted to some schools (a report's only data access)."""
+        if self.urns is not None and not set(map(str, urns)) <= set(self.urns):
+            raise StoreError("a restricted store cannot widen its own access")
+        return Store(self.root, urns=urns)
+
+    # -- connection and views -----------------------------------------------------------------
+    def _files(self, sub: str) -> list[str]:
+        d = self.root / sub
+        return sorted(str(p) for p in d.glob("*.parquet")) if d.exists() else []
+
+    def _view_sql(self) -> dict[str, str]:
+        where = f" WHERE urn IN ({_sql_list(self.urns)})" if self.urns is not None else ""
+        views = {}
+        for name, sub, empty in (
+                ("marks", "marks", "upn VARCHAR, urn VARCHAR, date DATE, session VARCHAR, "
+                 "code VARCHAR, category VARCHAR, academic_year SMALLINT"),
+                ("enrolment_weeks", "agg", None)):
+            files = self._files(sub)
+            if files:
+                views[name] = (f"SELECT * FROM read_parquet([{_sql_list(files)}], "
+                               f"union_by_name=true){where}")
+            elif empty:
+                views[name] = f"SELECT * FROM (SELECT NULL::VARCHAR AS upn) WHERE false"
+        for name in ("upn_ids", "urn_ids"):
+            p = self.root / "ids" / f"{name}.parquet"
+            if p.exists():
+                views[name] = f"SELECT * FROM read_parquet('{p}')"
+        for name in ("pupils", "schools", "interventions"):
+            p = self.root / f"{name}.parquet"
+            if p.exists():
+                views[name] = f"SELECT * FROM read_parquet('{p}'){where}"
+        return views
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with views over this store's files."""
+        if self._con is None:
+            con = duckdb.connect(config={"threads": max(1, min(os.cpu_count() or 1, 4))})
+            for name, sql in self._view_sql().items():
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def has(self, table: str) -> bool:
+        return table in self._view_sql()
+
+    def query(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def _write_duckdb_file(self) -> None:
+        """Persist the views in store.duckdb for analysts (absolute paths to the Parquet)."""
+        path = self.root / "store.duckdb"
+        tmp = self.root / f"store.duckdb.tmp-{uuid.uuid4().hex[:8]}"
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, sql in Store(self.root)._view_sql().items():
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+        wal = Path(str(tmp) + ".wal")
+        if wal.exists():
+            wal.unlink()
+
+    # -- accessors ----------------------------------------------------------------------------
+    def pupils(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM pupils") if self.has("pupils") else pd.DataFrame(
+            columns=["upn", "urn"])
+
+    def schools(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM schools ORDER BY urn") if self.has("schools") else \
+            pd.DataFrame(columns=["urn", "phase"])
+
+    def interventions(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM interventions") if self.has("interventions") else \
+            pd.DataFrame(columns=["upn", "urn", "type", "start_date"])
+
+    def date_range(self) -> tuple[date | None, date | None]:
+        if not self.has("marks"):
+            return None, None
+        lo, hi = self.con.execute("SELECT min(date), max(date) FROM marks").fetchone()
+        return lo, hi
+
+    def latest_date(self) -> date | None:
+        if not self.has("enrolment_weeks"):
+            return None
+        return self.con.execute("SELECT max(last_date) FROM enrolment_weeks").fetchone()[0]
+
+    def marks(self, *, start: date | str | None = None, end: date | str | None = None,
+              upns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Marks (one row per pupil-session) between two dates inclusive, as a DataFrame."""
+        conds, params = [], []
+        if start is not None:
+            conds.append("date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            conds.append("date <= ?")
+            params.append(pd.Timestamp(end).date())
+        if upns is not None:
+            conds.append(f"upn IN ({_sql_list(upns)})")
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        df = self.query(f"SELECT upn, urn, date, session, code, category, academic_year FROM "
+                        f"marks{where} ORDER BY urn, upn, date, session", params)
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+    # -- ingest -------------------------------------------------------------------------------
+    def ingest(self, marks: Sequence[str | Path] = (), *, weekly: Sequence[str | Path] = (),
+               pupils: str | Path | None = None, schools: str | Path | None = None,
+               interventions: str | Path | None = None, mapping: str | Path | None = None,
+               start_month: int | None = None, dry_run: bool = False,
+               progress=None) -> IngestResult:
+        """Validate and load files; with ``dry_run`` report what would happen, change nothing.
+
+        Every file is checked (exists, right kind, required columns) before anything is
+        written, so a wrong file stops the load with one message and loads nothing.
+        """
+        if self.urns is not None:
+            raise StoreError("a store restricted to some schools is read-only")
+        settings = self.settings
+        if start_month is not None:
+            if start_month not in (8, 9):
+                raise StoreError("start_month must be 8 (DfE, 1 Aug) or 9 (1 Sep)")
+            if settings.get("loads") and start_month != settings["start_month"]:
+                raise StoreError(f"{self.root}: the store uses academic years starting in month "
+                                 f"{settings['start_month']}; it cannot change once loaded")
+            settings["start_month"] = start_month
+        sm = int(settings.get("start_month", 8))
+        for p in marks:
+            check_input_file(p, "a register marks file (CSV or Parquet)", allow_parquet=True)
+        for p in weekly:
+            check_input_file(p, "a weekly marks CSV")
+        result = IngestResult()
+        # roster files first: the enrolment check needs the pupils
+        frames = {}
+        for kind, path, reader in (("pupils", pupils, roster.read_pupils),
+                                   ("schools", schools, roster.read_schools),
+                                   ("interventions", interventions, roster.read_interventions)):
+            if path is None:
+                continue
+            df, rep = reader(path, mapping)
+            rep.sha256 = file_sha256(path)
+            frames[kind] = df
+            result.reports.append(rep)
+        all_pupils = self._merged("pupils", frames.get("pupils"), ["upn", "urn"])
+        reg = self._registry()
+        enr = None
+        if all_pupils is not None and len(all_pupils):
+            enr = Enrolments.from_pupils(all_pupils, reg)
+        known = {ld["sha256"] for ld in settings.get("loads", [])}
+        staged: list[tuple[dict, Path, Path]] = []
+        stage = Path(tempfile.mkdtemp(prefix="ingest-", dir=self._stage_parent(dry_run)))
+        try:
+            sources = [(p, None) for p in marks] + [(p, "weekly") for p in weekly]
+            for path, kind in sources:
+                sha = file_sha256(path)
+                if sha in known:
+                    result.skipped.append(str(path))
+                    rep = LoadReport(file=str(path), kind="marks", sha256=sha)
+                    rep.notes.append("already loaded (same SHA-256); nothing added")
+                    result.reports.append(rep)
+                    continue
+                if kind == "weekly":
+                    table, wrep = weekly_to_long(path, mapping)
+                    reader = MarksReader(path, registry=reg, enrolments=enr, start_month=sm,
+                                         source=table, kind="weekly marks")
+                else:
+                    reader = MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
+                                         start_month=sm)
+                load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{sha[:12]}"
+                mpath, apath = stage / f"{load_id}.marks.parquet", stage / f"{load_id}.agg.parquet"
+                mw = aw = None
+                try:
+                    for ch in reader:
+                        if dry_run:
+                            continue
+                        t = reader.to_arrow(ch)
+                        a = reader.aggregate(ch)
+                        if mw is None:
+                            mw = pq.ParquetWriter(mpath, t.schema, compression="snappy",
+                                                write_statistics=["date", "urn", "academic_year"])
+                            aw = pq.ParquetWriter(apath, a.schema, compression="snappy")
+                        mw.write_table(t, row_group_size=1 << 20)
+                        aw.write_table(a)
+                        if progress:
+                            progress(len(ch))
+                finally:
+                    if mw is not None:
+                        mw.close()
+                        aw.close()
+                rep = reader.report
+                if kind == "weekly":
+                    rep.rows_read += wrep.rows_quarantined
+                    rep.quarantine = pd.concat([wrep.quarantine, rep.quarantine],
+                                               ignore_index=True)
+                    rep.notes = wrep.notes + rep.notes
+                rep.sha256 = sha
+                result.reports.append(rep)
+                known.add(sha)
+                if mw is not None:
+                    entry = {"id": load_id, "file": str(Path(path).resolve()), "sha256": sha,
+                             "rows_read": rep.rows_read, "loaded_at": datetime.now().isoformat(
+                                 timespec="seconds")}
+                    staged.append((entry, mpath, apath, rep))
+            if not dry_run:
+                self._check_against_store(staged, result, reg)
+                self._commit(settings, staged, frames, reg)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        result.quarantine_path = self._write_quarantine(result, dry_run)
+        return result
+
+    def _registry(self) -> Registry:
+        ids = self.root / "ids"
+        if not (ids / "upn_ids.parquet").exists():
+            return Registry()
+        upns = pq.read_table(ids / "upn_ids.parquet").to_pandas().sort_values("pid")
+        urns = pq.read_table(ids / "urn_ids.parquet").to_pandas().sort_values("gid")
+        return Registry.from_lists(upns["upn"].tolist(), urns["urn"].tolist())
+
+    @staticmethod
+    def _id_tables(reg: Registry) -> dict[str, pa.Table]:
+        return {"upn_ids": pa.table({"pid": pa.array(range(len(reg.upns)), pa.int32()),
+                                     "upn": pa.array(reg.upns, pa.string())}),
+                "urn_ids": pa.table({"gid": pa.array(range(len(reg.urns)), pa.int32()),
+                                     "urn": pa.array(reg.urns, pa.string())})}
+
+    def _stage_parent(self, dry_run: bool) -> str | None:
+        if dry_run:
+            return None
+        self.root.mkdir(parents=True, exist_ok=True)
+        return str(self.root)
+
+    def _merged(self, name: str, new: pd.DataFrame | None, keys: list[str]):
+        old = self.query(f"SELECT * FROM {name}") if self.has(name) else None
+        if new is None:
+            return old
+        if old is None or old.empty:
+            return new
+        new = new.copy()
+        for k in keys:
+            new[k] = new[k].astype("string")
+            old[k] = old[k].astype("string")
+        if name == "interventions":
+            merged = pd.concat([old, new], ignore_index=True)
+            return merged.drop_duplicates(keys + ["type", "start_date"], keep="last")
+        idx = pd.MultiIndex.from_frame(old[keys])
+        keep = ~idx.isin(pd.MultiIndex.from_frame(new[keys]))
+        return pd.concat([old[keep], new], ignore_index=True)
+
+    def _check_against_store(self, staged, result: IngestResult, reg: Registry) -> None:
+        """Quarantine marks already in the store (or in an earlier file of this load)."""
+        for i, (entry, mpath, apath, rep) in enumerate(staged):
+            others = self._files("marks") + [str(s[1]) for s in staged[:i]]
+            if not others:
+                continue
+            con = duckdb.connect()
+            try:
+                new = f"read_parquet('{mpath}')"
+                rng = con.execute(f"SELECT min(date), max(date), list(DISTINCT urn) FROM {new}"
+                                  ).fetchone()
+                old = (f"(SELECT * FROM read_parquet([{_sql_list(others)}], union_by_name=true,"
+                       f" filename=true) WHERE date BETWEEN ? AND ? AND urn IN "
+                       f"({_sql_list(rng[2])}))")
+                clash = con.execute(
+                    f"SELECT n.upn, n.urn, n.date, n.session, n.code, o.code AS old_code, "
+                    f"o.filename FROM {new} n JOIN {old} o USING (upn, urn, date, session)",
+                    [rng[0], rng[1]]).df()
+                if clash.empty:
+                    continue
+                q = pd.DataFrame({
+                    "file": entry["file"], "line": pd.NA,
+                    "reason": [("duplicate mark: already in the store from " if c == o else
+                                f"conflicting codes for one pupil-session: {o!r} already in the "
+                                f"store from ") + Path(f).name + (f", {c!r} here" if c != o else "")
+                               for c, o, f in zip(clash["code"], clash["old_code"],
+                                                  clash["filename"], strict=True)],
+                    "raw": (clash["upn"] + "," + clash["urn"] + "," + clash["date"].astype(str)
+                            + "," + clash["session"] + "," + clash["code"]),
+                })
+                rep.quarantine = pd.concat([rep.quarantine, q], ignore_index=True)
+                rep.rows_loaded -= len(clash)
+                con.register("clash", clash[["upn", "urn", "date", "session"]])
+                tmp = Path(str(mpath) + ".f")
+                con.execute(f"COPY (SELECT * FROM {new} ANTI JOIN clash USING (upn, urn, "
+                            f"date, session)) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+                os.replace(tmp, mpath)
+                for name, tbl in self._id_tables(reg).items():
+                    con.register(name, tbl)
+                self._rebuild_agg(con, mpath, apath)
+            finally:
+                con.close()
+
+    @staticmethod
+    def _rebuild_agg(con, mpath: Path, apath: Path) -> None:
+        """Recompute one load's enrolment-week table from its marks (after filtering)."""
+        cats = {"present": "'present'", "aea": "'aea'", "authorised": "'authorised'",
+                "unauthorised": "'unauthorised'", "not_possible": "'not_possible'",
+                "covid": "'covid_not_attending'"}
+        cols = ", ".join(f"count(*) FILTER (WHERE category = {v})::INTEGER AS {k}"
+                         for k, v in cats.items())
+        tmp = Path(str(apath) + ".f")
+        con.execute(f"""
+            COPY (SELECT pid, gid, urn, academic_year, date_trunc('week', date)::DATE AS week_start,
+                   min(date) AS first_date, max(date) AS last_date,
+                   count(*) FILTER (WHERE category NOT IN ('not_possible'))::INTEGER AS possible,
+                   {cols},
+                   count(*) FILTER (WHERE code = 'L')::INTEGER AS late_before,
+                   count(*) FILTER (WHERE code = 'U')::INTEGER AS late_after,
+                   count(*) FILTER (WHERE code IN ('G','N','O','U'))::INTEGER AS legal_unauth,
+                   count(*)::INTEGER AS marks
+            FROM read_parquet('{mpath}') JOIN upn_ids USING (upn) JOIN urn_ids USING (urn)
+            GROUP BY ALL)
+            TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)""")
+        os.replace(tmp, apath)
+
+    def _commit(self, settings: dict, staged, frames: dict, reg: Registry) -> None:
+        (self.root / "ids").mkdir(parents=True, exist_ok=True)
+        for name, tbl in self._id_tables(reg).items():
+            _atomic_write_parquet(tbl, self.root / "ids" / f"{name}.parquet")
+        (self.root / "marks").mkdir(parents=True, exist_ok=True)
+        (self.root / "agg").mkdir(parents=True, exist_ok=True)
+        for kind, df in frames.items():
+            keys = ["upn", "urn"] if kind == "pupils" else (["urn"] if kind == "schools"
+                                                            else ["upn", "urn"])
+            merged = self._merged(kind, df, keys)
+            self.close()
+            _atomic_write_parquet(pa.Table.from_pandas(merged, preserve_index=False),
+                                  self.root / f"{kind}.parquet")
+        for entry, mpath, apath, _rep in staged:
+            os.replace(apath, self.root / "agg" / f"{entry['id']}.parquet")
+            os.replace(mpath, self.root / "marks" / f"{entry['id']}.parquet")
+            settings.setdefault("loads", []).append(entry)
+        settings["format_version"] = _FORMAT_VERSION
+        self._save_settings(settings)
+        self.close()
+        self._write_duckdb_file()
+
+    def _write_quarantine(self, result: IngestResult, dry_run: bool) -> Path | None:
+        frames = [r.quarantine for r in result.reports if r.rows_quarantined]
+        if not frames:
+            return None
+        q = pd.concat(frames, ignore_index=True)
+        if dry_run:
+            folder = Path(tempfile.gettempdir()) / "attendance-validate"
+        else:
+            folder = self.root / "quarantine"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"quarantine-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}.csv"
+        q.to_csv(path, index=False)
+        return path
