@@ -178,6 +178,8 @@ class PublishedTable:
 
     def suppressed_count(self, column: str, symbol: str | None = None) -> int:
         """Cells of ``column`` that held ``symbol`` (any suppression symbol when None)."""
+        if symbol is not None and symbol not in SUPPRESSION_SYMBOLS:
+            raise ValueError(f"symbol {symbol!r}: expected one of {SUPPRESSION_SYMBOLS}")
         if column not in self.suppressed.index:
             return 0
         return int(self.suppressed.loc[column, symbol or "total"])
@@ -367,7 +369,9 @@ def read_published(path: str | Path, *, file_label: str | None = None,
         ``frame``: symbols ``c x z SUPP : .`` and blanks ``NA NaN`` / empty are missing (never
         0); identifier columns are stripped strings; other numeric columns are ``Int64`` when
         every value is whole (and the name has no ``perc``), ``float64`` otherwise; columns of
-        words stay strings. ``suppressed``: symbol counts per column.
+        words stay strings; ``education_phase`` (2025/26 attendance files) is renamed
+        ``school_type`` when the file has no ``school_type``. ``suppressed``: symbol counts
+        per column.
 
     Raises
     ------
@@ -509,7 +513,7 @@ def band_totals(frame: pd.DataFrame, by: Iterable[str] = ("time_period", "geogra
     Sums the band columns over every row in each ``by`` group, returning ``enrolments``,
     ``pa_10``, ``severe_50`` and their percentages of enrolments (unrounded). domain.md 2.1.
     """
-    by = [c for c in by]
+    by = list(by)
     missing = [c for c in (*by, *_BAND_COLUMNS) if c not in frame.columns]
     if missing:
         raise ValueError(f"band_totals: frame lacks column(s) {', '.join(missing)}")

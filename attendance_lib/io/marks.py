@@ -18,7 +18,7 @@ Validation (each bad row is quarantined with file, line and the first problem fo
 
 Performance: files are read in batches with dictionary-encoded text columns, so each distinct
 UPN, code or date string is examined once, and checks run as numpy array operations. Duplicate and
-conflict detection streams when the file is grouped by pupil in date order (how MIS exports and
+conflict detection streams when the file is grouped by enrolment (pupil at a school) in date order (how MIS exports and
 the canonical files are written); otherwise it falls back to sorting the whole file in memory.
 """
 
@@ -78,6 +78,7 @@ class Registry:
         self.urn_ids: dict[str, int] = {}
         self.urns: list[str] = []
         self.code_ids: dict[str, int] = {}
+        self.enrolment_id: dict[int, int] = {}
 
     @classmethod
     def from_lists(cls, upns: list[str], urns: list[str]) -> Registry:
@@ -102,6 +103,23 @@ class Registry:
             i = self.urn_ids[u] = len(self.urns)
             self.urns.append(u)
         return i
+
+    def enrolment_ids(self, pid: np.ndarray, gid: np.ndarray) -> np.ndarray:
+        """Dense enrolment ids for (pupil, school) pairs, given in first-seen row order.
+
+        Only the first row of each run of the same pair is looked up, so a file grouped by
+        enrolment costs one dictionary lookup per enrolment, not per mark.
+        """
+        key = (pid << 20) | np.where(gid < 0, 0, gid)
+        if len(key) == 0:
+            return np.zeros(0, np.int64)
+        brk = np.ones(len(key), bool)
+        brk[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(brk)
+        ids = self.enrolment_id
+        run_ids = np.fromiter((ids.setdefault(int(k), len(ids)) for k in key[starts]),
+                              np.int64, len(starts))
+        return run_ids[np.cumsum(brk) - 1]
 
     def code_id(self, c: str) -> int:
         return self.code_ids.setdefault(c, len(self.code_ids))
@@ -186,7 +204,11 @@ def _academic_year_exact(days: np.ndarray, start_month: int) -> np.ndarray:
 
 @dataclass
 class _Chunk:
-    """Validated rows of one batch, as arrays; ``base`` orders rows by pupil, date, session."""
+    """Validated rows of one batch, as arrays.
+
+    ``base`` = (enrolment id, day, session): equal for two marks of one enrolment-session, and
+    non-decreasing through a file grouped by enrolment in date order.
+    """
 
     pid: np.ndarray
     gid: np.ndarray
@@ -196,13 +218,9 @@ class _Chunk:
     cat: np.ndarray
     ay: np.ndarray
     line: np.ndarray
-    base: np.ndarray | None = None
+    base: np.ndarray
 
     _FIELDS = ("pid", "gid", "day", "pm", "code", "cat", "ay", "line", "base")
-
-    def __post_init__(self):
-        if self.base is None:
-            self.base = (self.pid << 17) | (self.day.astype(np.int64) << 1) | self.pm
 
     @staticmethod
     def concat(chunks: list[_Chunk]) -> _Chunk:
@@ -394,8 +412,10 @@ class MarksReader:
                                   pos_c if self.enrolments is not None
                                   and len(self.enrolments.keys) else None)
         good = ~bad
-        ch = _Chunk(pid[good], gid[good], day[good], pm[good].astype(np.int64), code[good],
-                    cat[good], ay[good], line[good])
+        gpid, ggid, gday, gpm = pid[good], gid[good], day[good], pm[good].astype(np.int64)
+        eid = reg.enrolment_ids(gpid, ggid)
+        base = (eid << 17) | (gday.astype(np.int64) << 1) | gpm
+        ch = _Chunk(gpid, ggid, gday, gpm, code[good], cat[good], ay[good], line[good], base)
         if len(ch):
             lo, hi = int(ch.day.min()), int(ch.day.max())
             self.min_day = lo if self.min_day is None else min(self.min_day, lo)
@@ -513,7 +533,7 @@ class MarksReader:
                 continue
             pending = _Chunk.concat([carry, ch]) if carry is not None else ch
             if len(pending) and (np.diff(pending.base) < 0).any():
-                # not grouped by pupil in date order: sort everything in memory at the end
+                # not grouped by enrolment in date order: sort everything in memory at the end
                 collected = [pending]
                 carry = None
                 continue
@@ -531,8 +551,8 @@ class MarksReader:
             allc = _Chunk.concat(collected)
             order = np.lexsort((allc.line, allc.base))
             allc = self._resolve(allc.take(order))
-            self.report.notes.append("file was not grouped by pupil in date order; it was "
-                                     "sorted in memory to check for duplicates")
+            self.report.notes.append("file was not grouped by pupil and school in date order; "
+                                     "it was sorted in memory to check for duplicates")
             for s in range(0, len(allc), _BATCH):
                 part = allc.take(slice(s, s + _BATCH))
                 self.report.rows_loaded += len(part)
