@@ -180,6 +180,8 @@ _CODES_2006: tuple[Code, ...] = (
 
 #: old code -> the 2024 code with the same meaning (domain.md section 1.3)
 _HARMONISE: dict[str, str] = {"J": "J1", "H": "C", "Y": "Y7"}
+#: pre-2024 codes left out of the 2024 set altogether -> what replaced them (domain.md 1.3)
+_REPLACED_BY_2024: dict[str, str] = {"Y": "'Y1'-'Y7' (unable to attend, by cause) or 'Q'"}
 
 _HARMONISATION_NOTES = (
     ("J", "J1", "Interviews moved from approved educational activity (attendance) to authorised "
@@ -223,13 +225,25 @@ def code_set(academic_year: int, include_withdrawn: bool = False) -> dict[str, C
             if include_withdrawn or not c.withdrawn}
 
 
+def _not_in_set_hint(code: str, academic_year: int) -> str:
+    """Why a code of the other code set is not valid in ``academic_year`` (empty if unknown)."""
+    if code_set_name(academic_year) == "2024":
+        if code in _REPLACED_BY_2024:
+            return f"; it was withdrawn on 19 Aug 2024: use {_REPLACED_BY_2024[code]}"
+    elif code in {c.code for c in _CODES_2024 if not c.withdrawn} - {c.code for c in _CODES_2006}:
+        return "; it was introduced on 19 Aug 2024 (2024 regulations, academic years 2024/25 on)"
+    return ""
+
+
 def category_of(code: str, academic_year: int, include_withdrawn: bool = False) -> str:
     """Statistical category of ``code`` in ``academic_year``; raises :class:`UnknownCodeError`."""
-    c = _set_for(int(academic_year)).get(code)
+    academic_year = int(academic_year)
+    c = _set_for(academic_year).get(code)
     if c is None:
         raise UnknownCodeError(
             f"code {code!r} is not in the {code_set_name(academic_year)} code set "
-            f"used for {academic_year}/{(academic_year + 1) % 100:02d}")
+            f"used for {academic_year}/{(academic_year + 1) % 100:02d}"
+            + _not_in_set_hint(code, academic_year))
     if c.withdrawn and not include_withdrawn:
         raise UnknownCodeError(
             f"code {code!r} was withdrawn on 19 Aug 2024; use {c.replacement!r}")

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from .store import Store
@@ -47,6 +46,10 @@ __all__ = [
     "weekly_summary",
     "reason_breakdown",
     "summary",
+    "pupil_summary",
+    "period_summary",
+    "legal_threshold",
+    "legal_threshold_status",
 ]
 
 COUNT_COLUMNS = ["possible", "present", "aea", "authorised", "unauthorised", "covid",
@@ -157,12 +160,15 @@ def enrolment_summary(store: Store, as_of=None, *, start=None, end=None) -> pd.D
     """Per-enrolment counts, rates and PA/SA flags for a window (default: year to date).
 
     Enrolments with no possible sessions in the window are left out (domain.md 2.2).
+    A ``start`` without ``end`` runs to ``as_of`` (default: the latest date in the store); an
+    ``end`` without ``start`` is the year to date at ``end``.
     """
     if start is None or end is None:
-        as_of = as_of or store.latest_date()
+        as_of = end if end is not None else (as_of or store.latest_date())
         if as_of is None:
             return add_rates(pd.DataFrame(columns=["upn", "urn", *COUNT_COLUMNS], dtype="int64"))
-        start, end = ytd_window(as_of, store.start_month)
+        ytd_start, end = ytd_window(as_of, store.start_month)
+        start = ytd_start if start is None else start
     df = enrolment_counts(store, start, end)
     df = df[df["possible"] > 0].reset_index(drop=True)
     return add_rates(df)
@@ -225,7 +231,8 @@ def cohort_summary(enr: pd.DataFrame, pupils: pd.DataFrame, by: str,
     """
     if by not in pupils.columns:
         raise KeyError(f"the pupils data has no {by!r} column; known: {', '.join(pupils.columns)}")
-    p = pupils[["upn", "urn", by, *[c for c in extra_by if c in pupils.columns]]].copy()
+    cols = dict.fromkeys(["upn", "urn", by, *[c for c in extra_by if c in pupils.columns]])
+    p = pupils[list(cols)].copy()
     p["upn"] = p["upn"].astype("string")
     p["urn"] = p["urn"].astype("string")
     m = enr.merge(p, on=["upn", "urn"], how="left", validate="one_to_one")
@@ -240,6 +247,9 @@ def weekly_summary(store: Store, start, end, by: Sequence[str] = ("urn",)) -> pd
     """
     start, end = _date(start), _date(end)
     by_sql = "".join(f"{b}, " for b in by)
+    if not store.has("enrolment_weeks"):  # nothing loaded yet
+        return pd.DataFrame(columns=[*by, "week_start", "possible", "authorised",
+                                     "unauthorised", "absent", "absence_pct"])
     sql = f"""
         SELECT {by_sql}week_start, sum(possible)::BIGINT AS possible,
                sum(authorised)::BIGINT AS authorised, sum(unauthorised)::BIGINT AS unauthorised
@@ -263,11 +273,15 @@ def weekly_summary(store: Store, start, end, by: Sequence[str] = ("urn",)) -> pd
 
 def reason_breakdown(store: Store, start, end, by: Sequence[str] = ()) -> pd.DataFrame:
     """Sessions by register code, with each code's rate (of possible sessions) and share of
-    all absence (domain.md 2.1 "Absence by reason")."""
+    all absence (domain.md 2.1 "Absence by reason").
+
+    One row per code and category: a code whose category changed between the academic years
+    in the window (COVID ``X`` in 2020/21-2021/22, not possible later) has a row for each.
+    """
     start, end = _date(start), _date(end)
     by_sql = "".join(f"{b}, " for b in by)
     df = store.query(
-        f"SELECT {by_sql}code, any_value(category) AS category, count(*)::BIGINT AS sessions "
+        f"SELECT {by_sql}code, category, count(*)::BIGINT AS sessions "
         f"FROM marks WHERE date BETWEEN ? AND ? GROUP BY ALL ORDER BY ALL", [start, end])
     keys = list(by) or ["_all"]
     g = df.assign(_all=0,
@@ -291,3 +305,77 @@ def summary(store: Store, level: str, as_of=None) -> pd.DataFrame:
     if level == "la":
         return la_summary(enr)[LA_SUMMARY_COLUMNS]
     raise ValueError(f"level must be pupil, school or la, not {level!r}")
+
+
+def pupil_summary(enr: pd.DataFrame) -> pd.DataFrame:
+    """One row per pupil across all their enrolments in the window (a pupil who moved school
+    counts once here). DfE statistics are enrolment-based (domain.md 2.2); this pupil view is
+    for following one child across schools, not for comparison with published PA rates."""
+    g = enr.groupby("upn", observed=True)
+    counts = g[COUNT_COLUMNS].sum().reset_index()
+    schools = g["urn"].agg(lambda s: ",".join(sorted(map(str, s)))).rename("urns")
+    return add_rates(counts.merge(schools, on="upn"))
+
+
+def period_summary(store: Store, as_of, period: str = "ytd", term_dates=None) -> pd.DataFrame:
+    """Enrolment summary for the year, term, half-term or week to date containing ``as_of``.
+
+    ``period`` is ``ytd``, ``term``, ``half_term`` or ``week``. Terms come from ``term_dates``
+    (a :class:`attendance_lib.term_dates.TermDates`) or, when not given, are inferred from the
+    dates the store's registers were taken on (breaks of a week or more separate half-terms).
+    """
+    from . import term_dates as td
+
+    as_of = _date(as_of)
+    if period == "ytd":
+        return enrolment_summary(store, as_of)
+    if period == "week":
+        return enrolment_summary(store, start=_monday(as_of), end=as_of)
+    if period not in ("term", "half_term"):
+        raise ValueError(f"period must be ytd, term, half_term or week, not {period!r}")
+    if term_dates is None:
+        start, _ = ytd_window(as_of, store.start_month)
+        dates = store.query("SELECT DISTINCT date FROM marks WHERE date BETWEEN ? AND ? "
+                            "AND category <> 'not_possible'", [start, as_of])["date"]
+        term_dates = td.infer_half_terms(pd.to_datetime(dates))
+    win = (td.term_window if period == "term" else td.half_term_window)(as_of, term_dates)
+    return enrolment_summary(store, start=win.start, end=win.end)
+
+
+def _threshold_marks(store: Store, as_of) -> pd.DataFrame:
+    """The unauthorised (G/N/O/U) marks up to ``as_of`` plus one placeholder possible session
+    (a Sunday, where no real mark can be) for every enrolment-week with a possible session.
+
+    The 10-in-10 rule only needs which weeks were school weeks for the pupil and where the
+    unauthorised sessions fell (domain.md 4.1), so this is exact and far smaller than the marks.
+    """
+    as_of = _date(as_of)
+    legal = store.query(
+        "SELECT upn, urn, date, session, code, category FROM marks WHERE date <= ? "
+        "AND code IN ('G', 'N', 'O', 'U')", [as_of])
+    weeks = store.query(
+        "SELECT upn, u.urn, (week_start + 6)::DATE AS date, 'PM' AS session, '/' AS code, "
+        "'present' AS category FROM enrolment_weeks w JOIN upn_ids USING (pid) "
+        "JOIN urn_ids u USING (gid) WHERE week_start <= ? AND possible > 0 "
+        "GROUP BY ALL", [as_of])
+    out = pd.concat([legal, weeks], ignore_index=True)
+    out["date"] = pd.to_datetime(out["date"])
+    return out
+
+
+def legal_threshold(store: Store, as_of=None) -> pd.DataFrame:
+    """Enrolments that reached the penalty-notice threshold (10 unauthorised sessions, G/N/O/U,
+    within any rolling 10 school weeks; domain.md 4.1) on or before ``as_of``, with the date."""
+    from .patterns import legal_threshold as _legal
+
+    as_of = as_of or store.latest_date()
+    return _legal(_threshold_marks(store, as_of))
+
+
+def legal_threshold_status(store: Store, as_of=None) -> pd.DataFrame:
+    """For every enrolment: unauthorised sessions in its latest 10 school weeks up to ``as_of``,
+    whether that is at the threshold now, and when (if ever) it was first reached."""
+    from .patterns import legal_threshold_status as _status
+
+    as_of = as_of or store.latest_date()
+    return _status(_threshold_marks(store, as_of), as_of)

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .io import roster
-from .io._common import InputFileError, LoadReport, check_input_file, file_sha256
+from .io._common import LoadReport, check_input_file, file_sha256
 from .io.marks import Enrolments, MarksReader, Registry, weekly_to_long
 
 __all__ = ["Store", "IngestResult", "StoreError"]
@@ -134,11 +134,18 @@ class Store:
                 views[name] = (f"SELECT * FROM read_parquet([{_sql_list(files)}], "
                                f"union_by_name=true){where}")
             elif empty:
-                views[name] = f"SELECT * FROM (SELECT NULL::VARCHAR AS upn) WHERE false"
-        for name in ("upn_ids", "urn_ids"):
+                # an empty view with the real columns, so queries on a store without marks work
+                cols = ", ".join(f"NULL::{typ} AS {col}" for col, typ in
+                                 (c.split() for c in empty.split(", ")))
+                views[name] = f"SELECT {cols} WHERE false"
+        for name, key in (("upn_ids", "pid"), ("urn_ids", "gid")):
             p = self.root / "ids" / f"{name}.parquet"
             if p.exists():
                 views[name] = f"SELECT * FROM read_parquet('{p}')"
+                if self.urns is not None:
+                    # a restricted store shows only the ids its own schools' rows use
+                    views[name] += (f" WHERE {key} IN (SELECT {key} FROM enrolment_weeks)"
+                                    if "enrolment_weeks" in views else " WHERE false")
         for name in ("pupils", "schools", "interventions"):
             p = self.root / f"{name}.parquet"
             if p.exists():

@@ -28,8 +28,12 @@ __all__ = ["LETTERS", "check_letter", "is_valid_upn", "upn_problem", "is_tempora
 
 LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(LETTERS)}
-_PERMANENT = re.compile(r"^[A-HJ-NP-RT-Z]\d{12}$")
-_TEMPORARY = re.compile(r"^[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]$")
+# re.ASCII: without it \d also matches other scripts' digits (e.g. full-width "８"), which
+# upn_problem would then accept while valid_mask (ASCII bytes) rejects them; \Z, not $, so a
+# trailing newline is not accepted either.
+_PERMANENT = re.compile(r"^[A-HJ-NP-RT-Z]\d{12}\Z", re.ASCII)
+_TEMPORARY = re.compile(r"^[A-HJ-NP-RT-Z]\d{11}[A-HJ-NP-RT-Z]\Z", re.ASCII)
+_BODY = re.compile(r"^\d{11}[\dA-HJ-NP-RT-Z]\Z", re.ASCII)
 
 
 def _checksum(body: str) -> int:
@@ -43,6 +47,9 @@ def check_letter(body: str) -> str:
     """The check letter for the 12 characters after it (positions 2-13)."""
     if len(body) != 12:
         raise ValueError(f"a UPN body has 12 characters, got {len(body)}: {body!r}")
+    if not _BODY.match(body):
+        raise ValueError(f"a UPN body is 11 digits and a final digit or letter (not I, O or S): "
+                         f"{body!r}")
     return LETTERS[_checksum(body) % 23]
 
 
@@ -86,8 +93,8 @@ def valid_mask(upns) -> np.ndarray:
         return np.zeros(0, bool)
     lengths = np.fromiter((len(u) if isinstance(u, str) else 0 for u in arr), np.int64, len(arr))
     ok = lengths == 13
-    enc = np.array([u.encode("ascii", "replace") if o else b"" for u, o in zip(arr, ok)],
-                   dtype="S13")
+    enc = np.array([u.encode("ascii", "replace") if o else b""
+                    for u, o in zip(arr, ok, strict=True)], dtype="S13")
     b = enc.view(np.uint8).reshape(len(arr), 13).astype(np.int64)
     first = _LETTER_VALUE[b[:, 0]]
     mid = _DIGIT_VALUE[b[:, 1:12]]

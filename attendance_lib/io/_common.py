@@ -31,9 +31,13 @@ __all__ = [
     "load_mapping",
     "apply_mapping",
     "read_csv_strings",
+    "read_csv_lines",
+    "MAPPING_SECTIONS",
 ]
 
 QUARANTINE_COLUMNS = ["file", "line", "reason", "raw"]
+#: the input kinds a column-mapping YAML may have a section for
+MAPPING_SECTIONS = ("marks", "weekly_marks", "pupils", "schools", "interventions")
 
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook?)",
@@ -119,8 +123,11 @@ def check_input_file(path: str | Path, expected: str, *, allow_parquet: bool = F
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the 64 KiB boundary is fine
-        if exc.start < len(head) - 4:
+        # a multi-byte character cut at the 64 KiB boundary is fine; anywhere else (and in a
+        # file shorter than 64 KiB, whose end is really its end) it is not UTF-8
+        cut = (len(head) == 1 << 16 and exc.start >= len(head) - 3
+               and exc.reason == "unexpected end of data")
+        if not cut:
             raise InputFileError(
                 p, f"is not UTF-8 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
                    f"expected {expected} saved as UTF-8 CSV") from None
@@ -131,10 +138,22 @@ def check_input_file(path: str | Path, expected: str, *, allow_parquet: bool = F
 
 def read_csv_strings(path: str | Path, expected: str) -> pd.DataFrame:
     """Read a CSV with every column as text (nothing guessed), raising InputFileError."""
+    return read_csv_lines(path, expected)[0]
+
+
+def read_csv_lines(path: str | Path, expected: str, *, skipinitialspace: bool = True
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Read a CSV as text and say which file line each row came from.
+
+    Returns ``(frame, lines, blank_lines)``: ``lines[i]`` is the 1-based line of the file where
+    row ``i`` starts (the header is line 1), counting blank lines and line breaks inside quoted
+    values, so a quarantine's line numbers point at the right line; ``blank_lines`` are the lines
+    that held no values at all, which are not rows (they are neither loaded nor quarantined).
+    """
     check_input_file(path, expected)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                         skipinitialspace=True)
+                         skipinitialspace=skipinitialspace, skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         raise InputFileError(path, f"is not UTF-8 text ({exc.reason}); expected {expected}") \
             from None
@@ -144,7 +163,22 @@ def read_csv_strings(path: str | Path, expected: str) -> pd.DataFrame:
         raise InputFileError(path, f"is not a readable CSV ({exc}); expected {expected}") \
             from None
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    df = df.reset_index(drop=True)
+    n = len(df)
+    if n == 0:
+        return df, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    text = df.astype(object).fillna("")
+    # line breaks inside quoted values push the following rows down
+    extra = np.zeros(n, np.int64)
+    blank = np.ones(n, bool)
+    for c in text.columns:
+        col = text[c].astype(str)
+        extra += col.str.count("\n").to_numpy(dtype=np.int64)
+        blank &= (col.str.strip() == "").to_numpy()
+    lines = 2 + np.arange(n, dtype=np.int64) + np.concatenate([[0], np.cumsum(extra)[:-1]])
+    if blank.any():
+        df = df.loc[~blank].reset_index(drop=True)
+    return df, lines[~blank], lines[blank]
 
 
 def quarantine_frame(file: str | Path, lines, reasons, raw) -> pd.DataFrame:
@@ -216,6 +250,10 @@ def load_mapping(path: str | Path | None, section: str) -> dict[str, str]:
         raise InputFileError(p, f"is not valid YAML ({exc})") from None
     if not isinstance(doc, dict):
         raise InputFileError(p, "expected a YAML mapping of input kinds to column mappings")
+    unknown = sorted(str(k) for k in doc if k not in MAPPING_SECTIONS)
+    if unknown:
+        raise InputFileError(p, f"the column mapping has unknown section(s) {', '.join(unknown)}; "
+                                f"known sections: {', '.join(MAPPING_SECTIONS)}")
     section_map = doc.get(section) or {}
     if not isinstance(section_map, dict):
         raise InputFileError(p, f"section {section!r} must map canonical names to column names")

@@ -45,6 +45,7 @@ from ._common import (
     load_mapping,
     parse_dates,
     quarantine_frame,
+    read_csv_lines,
 )
 
 __all__ = ["MARK_COLUMNS", "Registry", "Enrolments", "MarksReader", "read_marks",
@@ -55,8 +56,14 @@ CATEGORY_IDS = {c: i for i, c in enumerate(codes_mod.CATEGORIES)}
 _CAT_NAMES = np.array(codes_mod.CATEGORIES, dtype=object)
 _UNKNOWN, _WITHDRAWN = -1, -2
 _SESSIONS = {"AM": 0, "A": 0, "MORNING": 0, "PM": 1, "P": 1, "AFTERNOON": 1}
-_BATCH = 1_000_000
+_BATCH = 1_000_000  # most rows validated at once (CSV blocks are cut to this too)
+_CSV_BLOCK_BYTES = 1 << 25
+#: dates a register mark may have (day numbers since 1970-01-01); the bounds also keep
+#: ``_Chunk.base`` (day in 16 bits) exact
+_DAY_MIN = int(np.datetime64("1990-01-01", "D").astype(np.int64))
+_DAY_MAX = int(np.datetime64("2099-12-31", "D").astype(np.int64))
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 #: columns of the enrolment x week pre-aggregate written at load time
 AGG_COLUMNS = ["pid", "gid", "academic_year", "week_start", "first_date", "last_date", "possible", "present",
@@ -64,8 +71,8 @@ AGG_COLUMNS = ["pid", "gid", "academic_year", "week_start", "first_date", "last_
                "late_after", "legal_unauth", "marks"]
 
 # reason ids (priority order: the lowest id found for a row is reported)
-_R_MISSING, _R_DATE, _R_SESSION, _R_WEEKEND, _R_UPN, _R_URN, _R_CODE, _R_WITHDRAWN, \
-    _R_NOT_ON_ROLL, _R_OUTSIDE = range(1, 11)
+_R_MISSING, _R_DATE, _R_DATE_RANGE, _R_SESSION, _R_WEEKEND, _R_UPN, _R_URN, _R_CODE, \
+    _R_WITHDRAWN, _R_NOT_ON_ROLL, _R_OUTSIDE = range(1, 12)
 
 
 class Registry:
@@ -104,11 +111,13 @@ class Registry:
             self.urns.append(u)
         return i
 
-    def enrolment_ids(self, pid: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    def enrolment_ids(self, pid: np.ndarray, gid: np.ndarray,
+                      table: dict[int, int] | None = None) -> np.ndarray:
         """Dense enrolment ids for (pupil, school) pairs, given in first-seen row order.
 
         Only the first row of each run of the same pair is looked up, so a file grouped by
-        enrolment costs one dictionary lookup per enrolment, not per mark.
+        enrolment costs one dictionary lookup per enrolment, not per mark. ``table`` (default:
+        this registry's) holds the ids given out so far.
         """
         key = (pid << 20) | np.where(gid < 0, 0, gid)
         if len(key) == 0:
@@ -116,7 +125,7 @@ class Registry:
         brk = np.ones(len(key), bool)
         brk[1:] = key[1:] != key[:-1]
         starts = np.flatnonzero(brk)
-        ids = self.enrolment_id
+        ids = self.enrolment_id if table is None else table
         run_ids = np.fromiter((ids.setdefault(int(k), len(ids)) for k in key[starts]),
                               np.int64, len(starts))
         return run_ids[np.cumsum(brk) - 1]
@@ -233,11 +242,36 @@ class _Chunk:
         return len(self.pid)
 
 
+def _mark(flags: np.ndarray, ords: np.ndarray) -> np.ndarray:
+    """``flags`` (a bool array by enrolment ordinal) with ``ords`` set, grown as needed."""
+    top = int(ords.max()) + 1
+    if top > len(flags):
+        flags = np.concatenate([flags, np.zeros(max(top - len(flags), len(flags)), bool)])
+    flags[ords] = True
+    return flags
+
+
+def _row_keys(ch: _Chunk) -> pd.MultiIndex:
+    """One key per validated row: (line, base) (a weekly row's sessions share a line)."""
+    return pd.MultiIndex.from_arrays([ch.line, ch.base])
+
+
+def _dropped_keys(dropped: list[tuple[np.ndarray, np.ndarray]]) -> pd.MultiIndex | None:
+    if not dropped:
+        return None
+    return pd.MultiIndex.from_arrays([np.concatenate([d[0] for d in dropped]),
+                                      np.concatenate([d[1] for d in dropped])])
+
+
 class MarksReader:
     """Validate a long-form marks file batch by batch.
 
     Iterate to get validated :class:`_Chunk` objects (already free of duplicates and conflicts);
     ``report`` is complete once iteration ends. Use :func:`read_marks` for a DataFrame.
+
+    Line numbers are file lines (the header is line 1; for Parquet, row numbers from 1). Blank
+    lines in a CSV are not rows: they are skipped (and listed in a report note) without moving
+    the line numbers of the rows after them.
     """
 
     def __init__(self, path: str | Path, *, mapping: str | Path | None = None,
@@ -260,12 +294,26 @@ class MarksReader:
         self._mapping = load_mapping(mapping, "marks")
         self.report = LoadReport(file=str(path), kind=kind)
         self._quarantine: list[pd.DataFrame] = []
-        self._raw: dict[int, str] = {}
+        self._blank_lines: list[np.ndarray] = []
+        # enrolment ordinals local to this file (first seen = 0, 1, ...), so that a file grouped
+        # by enrolment streams even when an earlier file of the same load had these pupils
+        self._enrolment_ord: dict[int, int] = {}
+        # (line, base) of rows dropped as duplicates/conflicts while streaming
+        self._dropped: list[tuple[np.ndarray, np.ndarray]] = []
         self.min_day: int | None = None
         self.max_day: int | None = None
 
     # -- reading -----------------------------------------------------------------------------
     def _batches(self) -> Iterator[pa.RecordBatch]:
+        """Record batches of at most ``_BATCH`` rows (upn, urn, date, session, code[, _line])."""
+        for b in self._raw_batches():
+            if b.num_rows <= _BATCH:
+                yield b
+            else:
+                for off in range(0, b.num_rows, _BATCH):
+                    yield b.slice(off, _BATCH)
+
+    def _raw_batches(self) -> Iterator[pa.RecordBatch]:
         expected = "columns " + ", ".join(MARK_COLUMNS)
         if self._source is not None:
             names = self._source.column_names
@@ -303,9 +351,11 @@ class MarksReader:
         try:
             reader = pacsv.open_csv(
                 self.path,
-                read_options=pacsv.ReadOptions(block_size=1 << 25, column_names=mapped,
-                                               skip_rows=1),
-                parse_options=pacsv.ParseOptions(newlines_in_values=False),
+                read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES,
+                                               column_names=mapped, skip_rows=1),
+                # blank lines come back as all-null rows, so every row's line number is exact
+                parse_options=pacsv.ParseOptions(newlines_in_values=False,
+                                                 ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: dict_t for c in MARK_COLUMNS}, include_columns=MARK_COLUMNS,
                     strings_can_be_null=True, quoted_strings_can_be_null=True,
@@ -318,7 +368,8 @@ class MarksReader:
                 raise InputFileError(self.path, "is not UTF-8 text; expected a register marks "
                                      "CSV saved as UTF-8") from None
             raise InputFileError(self.path, f"is not a readable marks CSV ({msg.splitlines()[0]})"
-                                 ) from None
+                                 f"; expected a register marks CSV with {expected}, the same "
+                                 f"number of fields on every line") from None
 
     def _check_columns(self, names, expected):
         missing = [c for c in MARK_COLUMNS if c not in names]
@@ -329,17 +380,33 @@ class MarksReader:
                 f"headings with a YAML mapping (--mapping).")
 
     # -- validation --------------------------------------------------------------------------
-    def _validate(self, batch: pa.RecordBatch, first_line: int) -> _Chunk:
-        n = batch.num_rows
+    def _validate(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> _Chunk:
+        """Check one batch; quarantine its bad rows (when ``record``) and return the good ones."""
         reg = self.reg
         if batch.num_columns > len(MARK_COLUMNS):  # explicit source lines (weekly files)
             line = batch.column(len(MARK_COLUMNS)).to_numpy(zero_copy_only=False).astype(np.int64)
         else:
-            line = np.arange(first_line, first_line + n, dtype=np.int64)
+            line = np.arange(first_line, first_line + batch.num_rows, dtype=np.int64)
+        if self.format == "csv" and batch.num_rows:
+            blank = np.ones(batch.num_rows, bool)
+            for i in range(len(MARK_COLUMNS)):
+                blank &= np.asarray(batch.column(i).is_null())
+            if blank.any():
+                if record:
+                    self._blank_lines.append(line[blank])
+                batch = batch.filter(pa.array(~blank))
+                line = line[~blank]
+        n = batch.num_rows
+        if record:
+            self.report.rows_read += n
         reason = np.zeros(n, np.int8)
 
         def flag(mask, rid):
             np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
+
+        def empty(vals: list) -> np.ndarray:
+            # per dictionary value (+ the null slot): blank or only spaces counts as missing
+            return np.array([not (v or "").strip() for v in vals] + [True])
 
         # upn
         uidx, unull, uvals = _dict_parts(batch.column(0))
@@ -362,6 +429,7 @@ class MarksReader:
             dbad = np.zeros(n, bool)
         else:
             didx, dnull, dvals = _dict_parts(dcol)
+            dnull = empty(dvals)[didx]
             parsed = parse_dates(pd.Series(dvals, dtype="string"))
             ok = parsed.notna().to_numpy()
             dd = np.where(ok, _day_numbers(parsed.fillna(pd.Timestamp(0))), 0)
@@ -377,14 +445,16 @@ class MarksReader:
         c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
         code = c_gid[cidx]
 
-        missing = unull | snull | dnull | enull | cnull
+        missing = (empty(uvals)[uidx] | empty(svals)[sidx] | dnull | empty(evals)[eidx]
+                   | empty(cvals)[cidx])
         flag(missing, _R_MISSING)
         flag(dbad, _R_DATE)
+        flag((day < _DAY_MIN) | (day > _DAY_MAX), _R_DATE_RANGE)
         flag(pm < 0, _R_SESSION)
         flag(_weekday(day) >= 5, _R_WEEKEND)
         flag(u_bad[uidx], _R_UPN)
         flag(s_bad[sidx], _R_URN)
-        ay = _academic_year(day, self.start_month)
+        ay = _academic_year(np.clip(day, _DAY_MIN, _DAY_MAX), self.start_month)
         # category lookup per (code value, academic year)
         cat = np.full(n, _UNKNOWN, np.int8)
         live = reason == 0
@@ -397,137 +467,190 @@ class MarksReader:
         flag(cat == _UNKNOWN, _R_CODE)
         flag(cat == _WITHDRAWN, _R_WITHDRAWN)
         # enrolment
-        if self.enrolments is not None and len(self.enrolments.keys):
+        pos_c = None
+        if self.enrolments is not None:
             e = self.enrolments
             keys = (pid << 20) | np.where(gid < 0, 0, gid)
-            pos = np.searchsorted(e.keys, keys)
-            pos_c = np.minimum(pos, len(e.keys) - 1)
-            found = e.keys[pos_c] == keys
+            if len(e.keys):
+                pos_c = np.minimum(np.searchsorted(e.keys, keys), len(e.keys) - 1)
+                found = e.keys[pos_c] == keys
+            else:
+                found = np.zeros(n, bool)
             flag(~found, _R_NOT_ON_ROLL)
-            outside = found & ((day < e.admission[pos_c]) | (day > e.leaving[pos_c]))
-            flag(outside, _R_OUTSIDE)
+            if pos_c is not None:
+                outside = found & ((day < e.admission[pos_c]) | (day > e.leaving[pos_c]))
+                flag(outside, _R_OUTSIDE)
         bad = reason != 0
-        if bad.any():
-            self._quarantine_rows(batch, np.flatnonzero(bad), reason, line, ay, cnorm, cidx,
-                                  pos_c if self.enrolments is not None
-                                  and len(self.enrolments.keys) else None)
+        if bad.any() and record:
+            self._quarantine_rows(batch, np.flatnonzero(bad), reason, line, day, ay, cnorm, cidx,
+                                  pos_c)
         good = ~bad
         gpid, ggid, gday, gpm = pid[good], gid[good], day[good], pm[good].astype(np.int64)
-        eid = reg.enrolment_ids(gpid, ggid)
+        eid = reg.enrolment_ids(gpid, ggid, table=self._enrolment_ord)
+        # (enrolment, day, session) in one sortable integer; _DAY_MAX < 2**16
         base = (eid << 17) | (gday.astype(np.int64) << 1) | gpm
         ch = _Chunk(gpid, ggid, gday, gpm, code[good], cat[good], ay[good], line[good], base)
-        if len(ch):
+        if len(ch) and record:
             lo, hi = int(ch.day.min()), int(ch.day.max())
             self.min_day = lo if self.min_day is None else min(self.min_day, lo)
             self.max_day = hi if self.max_day is None else max(self.max_day, hi)
         return ch
 
-    def _raw_rows(self, batch: pa.RecordBatch, rows: np.ndarray) -> list[str]:
+    def _raw_rows(self, batch: pa.RecordBatch, rows: np.ndarray) -> list[list[str]]:
         sub = batch.take(pa.array(rows))
         cols = [c.cast(pa.string()) if not pa.types.is_dictionary(c.type)
                 else c.dictionary_decode().cast(pa.string()) for c in sub.columns]
         vals = [c.to_pylist() for c in cols[:len(MARK_COLUMNS)]]
-        return [",".join("" if v is None else str(v) for v in r) for r in zip(*vals, strict=True)]
+        return [["" if v is None else str(v) for v in r] for r in zip(*vals, strict=True)]
 
-    def _quarantine_rows(self, batch, rows, reason, line, ay, cnorm, cidx, pos):
-        raw = self._raw_rows(batch, rows)
+    def _quarantine_rows(self, batch, rows, reason, line, day, ay, cnorm, cidx, pos):
+        fields = self._raw_rows(batch, rows)
         texts = []
-        for r, text in zip(rows, raw, strict=True):
+        for r, f in zip(rows, fields, strict=True):
             rid = reason[r]
-            parts = text.split(",")
+            iso = str(np.datetime64(int(day[r]), "D"))
             if rid == _R_MISSING:
-                empty = [MARK_COLUMNS[i] for i, v in enumerate(parts) if v.strip() == ""]
+                empty = [MARK_COLUMNS[i] for i, v in enumerate(f) if v.strip() == ""]
                 t = f"missing value: {', '.join(empty) or 'field'} is empty"
             elif rid == _R_DATE:
-                t = f"invalid date: {parts[2]!r} is not yyyy-mm-dd or dd/mm/yyyy"
+                t = f"invalid date: '{f[2]}' is not yyyy-mm-dd or dd/mm/yyyy"
+            elif rid == _R_DATE_RANGE:
+                t = (f"invalid date: {f[2]} is outside {np.datetime64(_DAY_MIN, 'D')} to "
+                     f"{np.datetime64(_DAY_MAX, 'D')}")
             elif rid == _R_SESSION:
-                t = f"invalid session: {parts[3]!r} (expected AM or PM)"
+                t = f"invalid session: '{f[3]}' (expected AM or PM)"
             elif rid == _R_WEEKEND:
-                t = f"mark on a weekend: {parts[2]} is a {pd.Timestamp(parts[2], dayfirst='/' in parts[2]).day_name()}"
+                t = f"mark on a weekend: {iso} is a {_DAY_NAMES[int(_weekday(day[r]))]}"
             elif rid == _R_UPN:
-                t = "failed UPN check: " + str(self.reg.check_upn(parts[0].strip().upper()))
+                t = "failed UPN check: " + str(self.reg.check_upn(f[0].strip().upper()))
             elif rid == _R_URN:
-                t = f"invalid URN: {parts[1]!r} is not a 5-7 digit number"
+                t = f"invalid URN: '{f[1]}' is not a 5-7 digit number"
             elif rid in (_R_CODE, _R_WITHDRAWN):
                 y = int(ay[r])
                 c = cnorm[cidx[r]]
                 try:
                     codes_mod.category_of(c, y)
-                    t = f"unknown code: {c!r}"
+                    t = f"unknown code: '{c}'"
                 except codes_mod.UnknownCodeError as exc:
                     t = ("unknown code: " if rid == _R_CODE else "withdrawn code: ") + str(exc)
             elif rid == _R_NOT_ON_ROLL:
-                t = (f"pupil not on roll: no pupils-file enrolment for upn {parts[0].strip()} at "
-                     f"urn {parts[1].strip()}")
+                t = (f"pupil not on roll: no pupils-file enrolment for upn "
+                     f"{f[0].strip().upper()} at urn {f[1].strip()}")
             else:
                 e = self.enrolments
                 adm, lev = e.admission[pos[r]], e.leaving[pos[r]]
-                span = (f"{'' if adm < -10**8 else np.datetime64(int(adm), 'D')} to "
-                        f"{'on roll' if lev > 10**8 else np.datetime64(int(lev), 'D')}")
-                t = f"mark outside enrolment: {parts[2]} is outside {span}"
+                if day[r] < adm:
+                    t = (f"mark outside enrolment: {iso} is before the admission date "
+                         f"{np.datetime64(int(adm), 'D')}")
+                else:
+                    t = (f"mark outside enrolment: {iso} is after the leaving date "
+                         f"{np.datetime64(int(lev), 'D')}")
             texts.append(t)
+        raw = [",".join(f) for f in fields]
         self._quarantine.append(quarantine_frame(self.path, line[rows], texts, raw))
-        for r, text in zip(rows, raw, strict=True):
-            self._raw[int(line[r])] = text
 
     # -- duplicates and conflicts --------------------------------------------------------------
-    def _resolve(self, ch: _Chunk) -> _Chunk:
-        """Quarantine repeats and conflicts in a chunk sorted by ``base``."""
+    def _resolve(self, ch: _Chunk, old: np.ndarray | None = None,
+                 old_kept: np.ndarray | None = None) -> np.ndarray:
+        """Keep-mask for a chunk sorted by ``(base, line)``: repeats and conflicts quarantined.
+
+        An exact repeat keeps its first line; every row of a conflict (two different codes for
+        one enrolment-session) is quarantined. ``old`` marks rows handed out or quarantined
+        earlier (read again only to compare with): they are never quarantined again; if one
+        that was handed out (``old_kept``) is in a conflict, the file cannot be accounted
+        exactly any more and :class:`InputFileError` is raised before anything is loaded.
+        """
+        keep = np.ones(len(ch), bool)
         if len(ch) < 2:
-            return ch
+            return keep
         eq = ch.base[1:] == ch.base[:-1]
         if not eq.any():
-            return ch
+            return keep
         involved = np.zeros(len(ch), bool)
         involved[1:] |= eq
         involved[:-1] |= eq
         idx = np.flatnonzero(involved)
-        df = pd.DataFrame({"i": idx, "base": ch.base[idx], "gid": ch.gid[idx],
-                           "code": ch.code[idx], "line": ch.line[idx]})
-        g = df.groupby(["base", "gid"], sort=False)
+        df = pd.DataFrame({"i": idx, "base": ch.base[idx], "code": ch.code[idx],
+                           "line": ch.line[idx],
+                           "old": old[idx] if old is not None else False,
+                           "old_kept": old_kept[idx] if old_kept is not None else False})
+        g = df.groupby("base", sort=False)
         ncodes = g["code"].transform("nunique")
         first = g["line"].transform("min")
         size = g["line"].transform("size")
-        drop = (ncodes > 1) | ((size > 1) & (df["line"] != first))
+        drop = ((ncodes > 1) | ((size > 1) & (df["line"] != first))) & ~df["old"]
         if not drop.any():
-            return ch
+            return keep
         code_names = {v: k for k, v in self.reg.code_ids.items()}
         lines_by_group = g["line"].agg(list)
         codes_by_group = g["code"].agg(list)
+        if old_kept is not None:
+            clash = (ncodes > 1) & g["old_kept"].transform("any") & drop
+            if clash.any():
+                b = df.loc[clash, "base"].iloc[0]
+                pairs = " vs ".join(f"'{code_names[c]}' (line {ln})" for c, ln in
+                                    zip(codes_by_group[b], lines_by_group[b], strict=True))
+                raise InputFileError(
+                    self.path, f"conflicting codes for one pupil-session: {pairs}; the file is "
+                    f"not grouped by pupil and school in date order and the earlier line had "
+                    f"already been checked and passed on when the conflict was found. Sort the "
+                    f"file by upn, urn, date and session and load it again (nothing was loaded)")
         texts, lines = [], []
-        for _, r in df[drop].iterrows():
-            key = (r["base"], r["gid"])
-            if ncodes.loc[_] > 1:
-                pairs = [f"{code_names[c]!r} (line {ln})"
-                         for c, ln in zip(codes_by_group[key], lines_by_group[key], strict=True)]
+        for j in np.flatnonzero(drop.to_numpy()):
+            b = df["base"].iat[j]
+            if ncodes.iat[j] > 1:
+                pairs = [f"'{code_names[c]}' (line {ln})"
+                         for c, ln in zip(codes_by_group[b], lines_by_group[b], strict=True)]
                 texts.append("conflicting codes for one pupil-session: " + " vs ".join(pairs))
             else:
                 texts.append(f"duplicate mark: same pupil, session and code as line "
-                             f"{first.loc[_]}")
-            lines.append(r["line"])
+                             f"{first.iat[j]}")
+            lines.append(df["line"].iat[j])
         drop_rows = df.loc[drop, "i"].to_numpy()
-        raw = [self._raw_line(ch, i) for i in drop_rows]
+        raw = [self._raw_line(ch, i, code_names) for i in drop_rows]
         self._quarantine.append(quarantine_frame(self.path, lines, texts, raw))
-        keep = np.ones(len(ch), bool)
+        self._dropped.append((ch.line[drop_rows], ch.base[drop_rows]))
         keep[drop_rows] = False
-        return ch.take(keep)
+        return keep
 
-    def _raw_line(self, ch: _Chunk, i: int) -> str:
-        code_names = {v: k for k, v in self.reg.code_ids.items()}
+    def _raw_line(self, ch: _Chunk, i: int, code_names: dict[int, str]) -> str:
         d = np.datetime64(int(ch.day[i]), "D")
         return (f"{self.reg.upns[ch.pid[i]]},{self.reg.urns[ch.gid[i]]},{d},"
                 f"{'PM' if ch.pm[i] else 'AM'},{code_names[ch.code[i]]}")
+
+    def _reread(self, n_batches: int, ords: np.ndarray, skip: _Chunk | None) -> _Chunk | None:
+        """Valid rows of the first ``n_batches`` batches for some enrolments, read again.
+
+        ``skip`` holds rows that were not handed out (the carried-over tail), left out here.
+        """
+        parts = []
+        next_line = self._line_offset
+        for i, batch in enumerate(self._batches()):
+            if i >= n_batches:
+                break
+            first = next_line
+            next_line += batch.num_rows
+            ch = self._validate(batch, first, record=False)
+            sel = np.isin(ch.base >> 17, ords)
+            if skip is not None and len(skip):
+                sel &= ~_row_keys(ch).isin(_row_keys(skip))
+            if sel.any():
+                parts.append(ch.take(sel))
+        return _Chunk.concat(parts) if parts else None
 
     def __iter__(self) -> Iterator[_Chunk]:
         if self._source is None:
             self.report.sha256 = file_sha256(self.path)
         carry: _Chunk | None = None
         collected: list[_Chunk] | None = None
+        streamed = np.zeros(0, bool)  # by local enrolment ordinal: rows already checked
+        n_streamed = 0  # batches handled in streaming mode before the fallback
+        tail: _Chunk | None = None  # rows carried (not handed out) when the fallback began
         next_line = self._line_offset
         for batch in self._batches():
-            self.report.rows_read += batch.num_rows
-            ch = self._validate(batch, next_line)
+            first = next_line
             next_line += batch.num_rows
+            ch = self._validate(batch, first)
             if collected is not None:
                 collected.append(ch)
                 continue
@@ -535,22 +658,46 @@ class MarksReader:
             if len(pending) and (np.diff(pending.base) < 0).any():
                 # not grouped by enrolment in date order: sort everything in memory at the end
                 collected = [pending]
-                carry = None
+                tail, carry = carry, None
                 continue
+            n_streamed += 1
             if not len(pending):
                 carry = None
                 continue
             tail_start = int(np.searchsorted(pending.base, pending.base[-1], side="left"))
             head, carry = pending.take(slice(0, tail_start)), pending.take(
                 slice(tail_start, None))
-            head = self._resolve(head)
+            if len(head):
+                streamed = _mark(streamed, head.base >> 17)
+            head = head.take(self._resolve(head))
             self.report.rows_loaded += len(head)
             if len(head):
                 yield head
         if collected is not None:
             allc = _Chunk.concat(collected)
+            old = old_kept = None
+            ords = allc.base >> 17
+            again = np.unique(ords[ords < len(streamed)])
+            again = again[streamed[again]]
+            if len(again):
+                # enrolments that reappear after rows of theirs were passed on: read those rows
+                # again so repeats and conflicts with them are still found
+                prev = self._reread(n_streamed, again, tail)
+                if prev is not None:
+                    dropped = _dropped_keys(self._dropped)
+                    old = np.r_[np.ones(len(prev), bool), np.zeros(len(allc), bool)]
+                    old_kept = old.copy()
+                    if dropped is not None:
+                        old_kept[:len(prev)] = ~_row_keys(prev).isin(dropped)
+                    allc = _Chunk.concat([prev, allc])
             order = np.lexsort((allc.line, allc.base))
-            allc = self._resolve(allc.take(order))
+            allc = allc.take(order)
+            if old is not None:
+                old, old_kept = old[order], old_kept[order]
+            keep = self._resolve(allc, old, old_kept)
+            if old is not None:
+                keep &= ~old
+            allc = allc.take(keep)
             self.report.notes.append("file was not grouped by pupil and school in date order; "
                                      "it was sorted in memory to check for duplicates")
             for s in range(0, len(allc), _BATCH):
@@ -558,9 +705,22 @@ class MarksReader:
                 self.report.rows_loaded += len(part)
                 yield part
         elif carry is not None and len(carry):
-            carry = self._resolve(carry)
+            carry = carry.take(self._resolve(carry))
             self.report.rows_loaded += len(carry)
-            yield carry
+            if len(carry):
+                yield carry
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._blank_lines:
+            blank = np.concatenate(self._blank_lines)
+            shown = ", ".join(str(int(x)) for x in blank[:10])
+            more = f" and {len(blank) - 10:,} more" if len(blank) > 10 else ""
+            self.report.notes.append(f"{len(blank):,} blank line(s) skipped (line {shown}"
+                                     f"{more}); they are not rows")
+        if self.report.rows_read == 0 and self.format != "table":
+            self.report.notes.append("the file has a header row but no data rows; nothing to "
+                                     "load")
         if self._quarantine:
             q = pd.concat(self._quarantine, ignore_index=True).sort_values("line", kind="stable")
             self.report.quarantine = q.reset_index(drop=True)
@@ -684,34 +844,43 @@ def weekly_to_long(path: str | Path, mapping: str | Path | None = None
     characters, Monday AM first (``/\\/\\LL/\\N\\``); ``-`` or space means no mark (no row is
     produced for it). A row whose string is not 10 characters, or whose week_start is not a
     Monday, is quarantined. Two-character codes are not used in 10-character weekly strings.
-    """
-    from ._common import read_csv_strings
 
-    df = read_csv_strings(path, "a weekly marks CSV with columns " + ", ".join(WEEKLY_COLUMNS))
+    The report counts only the quarantined week rows (``rows_read`` = their number), so that
+    adding it to the session-level report of the long rows keeps ``read = loaded + quarantined``.
+    """
+    expected = "a weekly marks CSV with columns " + ", ".join(WEEKLY_COLUMNS)
+    # leading spaces are kept: a space is a blank session (Monday AM first)
+    df, file_lines, blank_lines = read_csv_lines(path, expected, skipinitialspace=False)
     m = load_mapping(mapping, "weekly_marks")
     df = df.rename(columns=apply_mapping(df.columns, m, set(WEEKLY_COLUMNS), path))
     missing = [c for c in WEEKLY_COLUMNS if c not in df.columns]
     if missing:
-        raise InputFileError(path, f"missing required column(s) {', '.join(missing)}; expected a "
-                                   f"weekly marks CSV with columns {', '.join(WEEKLY_COLUMNS)}")
-    rep = LoadReport(file=str(path), kind="weekly marks", rows_read=len(df))
-    s = df["marks"].fillna("")
+        raise InputFileError(path, f"missing required column(s) {', '.join(missing)}; expected "
+                                   f"{expected} (found: {', '.join(map(str, df.columns))})")
+    text = df.astype(object).fillna("").astype(str)
+    for c in df.columns:
+        if c != "marks":
+            df[c] = df[c].astype("string").str.strip()
+    s = df["marks"].fillna("").astype(str).str.strip("\r\n")
     wk = parse_dates(df["week_start"])
     bad_len = s.str.len() != 10
     bad_wk = wk.isna() | (wk.dt.weekday != 0)
     bad = (bad_len | bad_wk).to_numpy()
     reasons = np.where(bad_wk.to_numpy(), "invalid week_start: " + df["week_start"].fillna("")
                        + " is not a Monday date",
-                       "invalid mark string: " + s + " is not 10 characters")
-    lines = np.arange(len(df)) + 2
-    raw = df.astype(str).agg(",".join, axis=1).to_numpy() if len(df) else np.array([])
+                       "invalid mark string: '" + s + "' has " + s.str.len().astype(str)
+                       + " characters, not 10")
+    lines = file_lines
+    raw = text.agg(",".join, axis=1).to_numpy() if len(df) else np.array([])
     q = quarantine_frame(path, lines[bad], reasons[bad], raw[bad])
+    rep = LoadReport(file=str(path), kind="weekly marks", rows_read=int(bad.sum()), quarantine=q)
     good = df.loc[~bad].reset_index(drop=True)
+    gs = s[~bad].reset_index(drop=True)
     gw = wk[~bad].reset_index(drop=True)
-    chars = good["marks"].str.split("", expand=False).str[1:-1]
+    chars = gs.str.split("", expand=False).str[1:-1]
     long = pd.DataFrame({
-        "upn": np.repeat(good["upn"].to_numpy(), 10),
-        "urn": np.repeat(good["urn"].to_numpy(), 10),
+        "upn": np.repeat(good["upn"].to_numpy(dtype=object), 10),
+        "urn": np.repeat(good["urn"].to_numpy(dtype=object), 10),
         "date": (np.repeat(gw.to_numpy(), 10)
                  + np.tile(np.repeat(np.arange(5), 2), len(good)).astype("timedelta64[D]")),
         "session": np.tile(["AM", "PM"], 5 * len(good)),
@@ -719,12 +888,21 @@ def weekly_to_long(path: str | Path, mapping: str | Path | None = None
         "_line": np.repeat(lines[~bad], 10),
     })
     keep = ~long["code"].isin(["-", " "])
-    # a week row whose marks are all blank loads nothing but is accounted as loaded-empty
     long = long[keep]
-    rep.quarantine = q
     rep.notes.append(f"{int((~keep).sum()):,} blank session(s) ('-' or space) carried no mark")
-    tbl = pa.Table.from_pandas(long[MARK_COLUMNS + ["_line"]].assign(date=long["date"].dt.date),
-                               preserve_index=False)
+    if len(blank_lines):
+        rep.notes.append(f"{len(blank_lines):,} blank line(s) skipped (line "
+                         f"{', '.join(str(int(x)) for x in blank_lines[:10])}); they are not rows")
+    if len(df) == 0:
+        rep.notes.append("the file has a header row but no data rows; nothing to load")
+    tbl = pa.table({
+        "upn": pa.array(long["upn"].to_numpy(dtype=object), pa.string()),
+        "urn": pa.array(long["urn"].to_numpy(dtype=object), pa.string()),
+        "date": pa.array(long["date"].to_numpy(dtype="datetime64[D]"), pa.date32()),
+        "session": pa.array(long["session"].to_numpy(dtype=object), pa.string()),
+        "code": pa.array(long["code"].to_numpy(dtype=object), pa.string()),
+        "_line": pa.array(long["_line"].to_numpy(dtype=np.int64), pa.int64()),
+    })
     return tbl, rep
 
 
@@ -733,8 +911,9 @@ def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
                       ) -> tuple[pd.DataFrame, LoadReport]:
     """Read a weekly mark-string file into validated long-form marks.
 
-    Accounting is in sessions after the conversion: each week row becomes up to 10 session rows;
-    the report's rows_read counts week rows, and a week row is quarantined whole if malformed.
+    Accounting is in sessions after the conversion: each week row becomes up to 10 session rows
+    (a ``-`` or space is no session), and ``rows_read`` counts those sessions plus each malformed
+    week row (wrong length, week_start not a Monday), which is quarantined whole as one row.
     Session-level problems (unknown code, weekend, enrolment) quarantine the session with the
     week row's line number.
     """
@@ -746,6 +925,9 @@ def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
     tables = [reader.to_arrow(ch) for ch in reader]
     df = _decode(pa.concat_tables(tables).to_pandas()) if tables else _empty_marks()
     rep = reader.report
-    rep.quarantine = pd.concat([wrep.quarantine, rep.quarantine], ignore_index=True)
+    rep.rows_read += wrep.rows_read  # malformed week rows, quarantined whole
+    rep.quarantine = (pd.concat([wrep.quarantine, rep.quarantine], ignore_index=True)
+                      .sort_values("line", kind="stable").reset_index(drop=True))
     rep.notes = wrep.notes + rep.notes
+    rep.sha256 = file_sha256(path)
     return df, rep

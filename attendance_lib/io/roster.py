@@ -28,7 +28,7 @@ from ._common import (
     parse_bool,
     parse_dates,
     quarantine_frame,
-    read_csv_strings,
+    read_csv_lines,
 )
 
 __all__ = ["read_pupils", "read_schools", "read_interventions", "PHASES", "PUPIL_COLUMNS",
@@ -48,8 +48,14 @@ _YEAR_GROUPS = {"N1", "N2", "R", "X"} | {str(i) for i in range(0, 15)}
 class _Rows:
     """Collects per-row problems; the first problem found for a row is its reason."""
 
-    def __init__(self, df: pd.DataFrame):
+    def __init__(self, df: pd.DataFrame, lines: np.ndarray | None = None,
+                 notes: list[str] | None = None):
         self.df = df
+        #: 1-based file line of each row (header = line 1)
+        self.lines = (np.arange(len(df), dtype=np.int64) + 2) if lines is None else lines
+        self.notes = list(notes or [])
+        # the rows as read (text), for the quarantine's ``raw``: later checks parse columns
+        self.text = df.copy()
         self.reason = pd.Series(pd.NA, index=df.index, dtype="object")
 
     def flag(self, mask, reason) -> None:
@@ -60,19 +66,34 @@ class _Rows:
         else:
             self.reason[mask & self.reason.isna()] = reason
 
+    @property
+    def ok(self) -> pd.Series:
+        return self.reason.isna()
+
     def split(self, path, kind, extra_notes=()) -> tuple[pd.DataFrame, LoadReport]:
         bad = self.reason.notna()
-        raw = self.df.loc[bad].astype(str).agg(",".join, axis=1) if bad.any() else []
-        q = quarantine_frame(path, (np.flatnonzero(bad.to_numpy()) + 2),
-                             self.reason[bad].to_numpy(), raw)
+        raw = (self.text.loc[bad].astype(object).fillna("").astype(str).agg(",".join, axis=1)
+               if bad.any() else [])
+        q = quarantine_frame(path, self.lines[bad.to_numpy()], self.reason[bad].to_numpy(), raw)
         good = self.df.loc[~bad].reset_index(drop=True)
+        notes = self.notes + list(extra_notes)
+        if len(self.df) == 0:
+            notes.append("the file has a header row but no data rows; nothing to load")
         rep = LoadReport(file=str(path), kind=kind, rows_read=len(self.df),
-                         rows_loaded=len(good), quarantine=q, notes=list(extra_notes))
+                         rows_loaded=len(good), quarantine=q, notes=notes)
         return good, rep
 
 
-def _prepare(path, kind, expected, mapping_path, known, required):
-    df = read_csv_strings(path, expected)
+def _blank_note(blank_lines: np.ndarray) -> list[str]:
+    if not len(blank_lines):
+        return []
+    shown = ", ".join(str(int(x)) for x in blank_lines[:10])
+    more = f" and {len(blank_lines) - 10:,} more" if len(blank_lines) > 10 else ""
+    return [f"{len(blank_lines):,} blank line(s) skipped (line {shown}{more}); they are not rows"]
+
+
+def _prepare(path, kind, expected, mapping_path, known, required) -> _Rows:
+    df, lines, blank = read_csv_lines(path, expected)
     mapping = load_mapping(mapping_path, kind)
     df = df.rename(columns=apply_mapping(df.columns, mapping, set(known), path))
     missing = [c for c in required if c not in df.columns]
@@ -82,27 +103,45 @@ def _prepare(path, kind, expected, mapping_path, known, required):
                                    f"(found: {', '.join(map(str, df.columns)) or 'none'})")
     for c in df.columns:
         df[c] = df[c].astype("string").str.strip()
-    return df
+    return _Rows(df, lines, _blank_note(blank))
 
 
 def _check_upn(rows: _Rows) -> None:
-    problems = pd.Series([upn_mod.upn_problem(u) if isinstance(u, str) else "UPN is missing"
-                          for u in rows.df["upn"].astype(object)], index=rows.df.index,
-                         dtype=object)
+    u = rows.df["upn"].fillna("")
+    rows.flag(u == "", "missing value: upn is empty")
+    problems = pd.Series([upn_mod.upn_problem(v) if v else None for v in u.astype(object)],
+                         index=rows.df.index, dtype=object)
     rows.flag(problems.notna(), "failed UPN check: " + problems.fillna("").astype(str))
 
 
 def _check_urn(rows: _Rows, col="urn"):
     u = rows.df[col].fillna("")
-    rows.flag(u == "", f"missing {col}")
+    rows.flag(u == "", f"missing value: {col} is empty")
     rows.flag(~u.str.fullmatch(r"\d{5,7}"), "invalid URN: " + u + " is not a 5-7 digit number")
+
+
+def _flag_repeats(rows: _Rows, keys: list[str], reason: str) -> None:
+    """Quarantine a row whose keys repeat an earlier row's that was not itself quarantined."""
+    ok = rows.ok
+    if not ok.any():
+        return
+    sub = rows.df.loc[ok, keys].assign(_line=rows.lines[ok.to_numpy()])
+    dup = sub.duplicated(keys, keep="first")
+    if not dup.any():
+        return
+    first = sub.groupby(keys, dropna=False)["_line"].transform("min")
+    mask = pd.Series(False, index=rows.df.index)
+    mask[sub.index[dup.to_numpy()]] = True
+    text = pd.Series("", index=rows.df.index, dtype=object)
+    text[sub.index] = reason + first.astype(str)
+    rows.flag(mask, text)
 
 
 def read_pupils(path: str | Path, mapping: str | Path | None = None
                 ) -> tuple[pd.DataFrame, LoadReport]:
     """Read a pupils (census-like) CSV: one row per enrolment."""
-    df = _prepare(path, "pupils", "a pupils CSV", mapping, PUPIL_COLUMNS, ["upn", "urn"])
-    rows = _Rows(df)
+    rows = _prepare(path, "pupils", "a pupils CSV", mapping, PUPIL_COLUMNS, ["upn", "urn"])
+    df = rows.df
     df["upn"] = df["upn"].str.upper()
     _check_upn(rows)
     _check_urn(rows)
@@ -133,46 +172,45 @@ def read_pupils(path: str | Path, mapping: str | Path | None = None
         df["year_group"] = y.replace("", pd.NA)
     if "sex" in df:
         df["sex"] = df["sex"].str.upper().str[:1].replace("", pd.NA)
-    dup = df.duplicated(["upn", "urn"], keep="first") & rows.reason.isna()
-    first_line = (df.reset_index().groupby(["upn", "urn"])["index"].transform("min") + 2)
-    rows.flag(dup, "duplicate enrolment: same upn and urn as line " + first_line.astype(str))
+    _flag_repeats(rows, ["upn", "urn"], "duplicate enrolment: same upn and urn as line ")
     return rows.split(path, "pupils")
 
 
 def read_schools(path: str | Path, mapping: str | Path | None = None
                  ) -> tuple[pd.DataFrame, LoadReport]:
     """Read a schools (GIAS-like) CSV."""
-    df = _prepare(path, "schools", "a schools CSV", mapping, SCHOOL_COLUMNS, ["urn", "phase"])
-    rows = _Rows(df)
+    rows = _prepare(path, "schools", "a schools CSV", mapping, SCHOOL_COLUMNS, ["urn", "phase"])
+    df = rows.df
     _check_urn(rows)
     ph = df["phase"].fillna("").str.lower().str.replace(" ", "-").str.replace("_", "-")
     ph = ph.replace({"all-through-school": "all-through", "allthrough": "all-through",
                      "middle-deemed-primary": "primary", "middle-deemed-secondary": "secondary"})
+    rows.flag(ph == "", "missing value: phase is empty")
     rows.flag(~ph.isin(PHASES), "invalid phase: " + df["phase"].fillna("") +
               f" (expected one of {', '.join(PHASES)})")
     df["phase"] = ph
-    dup = df.duplicated(["urn"]) & rows.reason.isna()
-    rows.flag(dup, "duplicate school: urn appears earlier in the file")
+    _flag_repeats(rows, ["urn"], "duplicate school: same urn as line ")
     return rows.split(path, "schools")
 
 
 def read_interventions(path: str | Path, mapping: str | Path | None = None
                        ) -> tuple[pd.DataFrame, LoadReport]:
     """Read an interventions CSV (one row per pupil per intervention episode)."""
-    df = _prepare(path, "interventions", "an interventions CSV", mapping, INTERVENTION_COLUMNS,
-                  ["upn", "urn", "type", "start_date"])
-    rows = _Rows(df)
+    rows = _prepare(path, "interventions", "an interventions CSV", mapping,
+                    INTERVENTION_COLUMNS, ["upn", "urn", "type", "start_date"])
+    df = rows.df
     df["upn"] = df["upn"].str.upper()
     _check_upn(rows)
     _check_urn(rows)
-    rows.flag(df["type"].fillna("") == "", "missing intervention type")
+    rows.flag(df["type"].fillna("") == "", "missing value: type is empty")
     for c in ("start_date", "end_date"):
         if c in df:
             parsed = parse_dates(df[c])
             rows.flag(df[c].fillna("").ne("") & parsed.isna(),
-                      f"invalid date: {c} " + df[c].fillna(""))
+                      f"invalid date: {c} " + df[c].fillna("") +
+                      " is not yyyy-mm-dd or dd/mm/yyyy")
             df[c] = parsed
-    rows.flag(df["start_date"].isna(), "missing start_date")
+    rows.flag(df["start_date"].isna(), "missing value: start_date is empty")
     if "end_date" in df:
         rows.flag(df["end_date"] < df["start_date"], "invalid dates: end_date before start_date")
     df["type"] = df["type"].str.strip().str.lower().str.replace(" ", "_")
