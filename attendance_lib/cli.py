@@ -52,7 +52,8 @@ def _parse_as_of(value: str | None) -> date | None:
         _fail(f"--as-of {value!r} is not a date in the form YYYY-MM-DD")
 
 
-def _print_reports(result, out=sys.stdout) -> None:
+def _print_reports(result, out=None) -> None:
+    out = out or sys.stdout
     for rep in result.reports:
         print(rep.line(), file=out)
         for reason, n in rep.reasons().items():

@@ -5,8 +5,9 @@ Canonical long form (product.md): one row per pupil per session, ``upn, urn, dat
 
 Validation (each bad row is quarantined with file, line and the first problem found):
 
-* a required field is empty;
-* invalid date (ISO ``yyyy-mm-dd`` or UK ``dd/mm/yyyy``), invalid session (AM/PM);
+* a required field is empty (or only spaces);
+* invalid date (ISO ``yyyy-mm-dd`` or UK ``dd/mm/yyyy``; 1990-01-01 to 2099-12-31), invalid
+  session (AM/PM);
 * a mark on a Saturday or Sunday;
 * failed UPN check letter (domain.md 6), invalid URN;
 * a code that is not in the code set of the mark's academic year (codes.py), or a withdrawn code;
@@ -18,8 +19,13 @@ Validation (each bad row is quarantined with file, line and the first problem fo
 
 Performance: files are read in batches with dictionary-encoded text columns, so each distinct
 UPN, code or date string is examined once, and checks run as numpy array operations. Duplicate and
-conflict detection streams when the file is grouped by enrolment (pupil at a school) in date order (how MIS exports and
-the canonical files are written); otherwise it falls back to sorting the whole file in memory.
+conflict detection streams when the file is grouped by enrolment (pupil at a school) in date
+order (how MIS exports and the canonical files are written); otherwise it falls back to sorting
+the rest of the file in memory from the batch where the disorder shows. Enrolments that reappear
+there after some of their marks were already passed on have those marks read again, so repeats
+are still found exactly; a *conflict* with a mark already passed on cannot be quarantined whole
+any more, so it stops the load with :class:`InputFileError` (sort the file and load it again).
+Blank lines are skipped, not counted, and do not shift line numbers.
 """
 
 from __future__ import annotations
@@ -251,6 +257,10 @@ def _mark(flags: np.ndarray, ords: np.ndarray) -> np.ndarray:
     return flags
 
 
+def _kept(ch: _Chunk, keep: np.ndarray) -> _Chunk:
+    return ch if keep.all() else ch.take(keep)
+
+
 def _row_keys(ch: _Chunk) -> pd.MultiIndex:
     """One key per validated row: (line, base) (a weekly row's sessions share a line)."""
     return pd.MultiIndex.from_arrays([ch.line, ch.base])
@@ -404,9 +414,10 @@ class MarksReader:
         def flag(mask, rid):
             np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
 
-        def empty(vals: list) -> np.ndarray:
-            # per dictionary value (+ the null slot): blank or only spaces counts as missing
-            return np.array([not (v or "").strip() for v in vals] + [True])
+        def missing_of(idx: np.ndarray, nulls: np.ndarray, vals: list) -> np.ndarray:
+            # blank or only spaces counts as missing (checked per dictionary value)
+            blank = np.array([not (v or "").strip() for v in vals] + [True])
+            return blank[idx] if blank[:-1].any() else nulls
 
         # upn
         uidx, unull, uvals = _dict_parts(batch.column(0))
@@ -429,7 +440,7 @@ class MarksReader:
             dbad = np.zeros(n, bool)
         else:
             didx, dnull, dvals = _dict_parts(dcol)
-            dnull = empty(dvals)[didx]
+            dnull = missing_of(didx, dnull, dvals)
             parsed = parse_dates(pd.Series(dvals, dtype="string"))
             ok = parsed.notna().to_numpy()
             dd = np.where(ok, _day_numbers(parsed.fillna(pd.Timestamp(0))), 0)
@@ -445,8 +456,8 @@ class MarksReader:
         c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
         code = c_gid[cidx]
 
-        missing = (empty(uvals)[uidx] | empty(svals)[sidx] | dnull | empty(evals)[eidx]
-                   | empty(cvals)[cidx])
+        missing = (missing_of(uidx, unull, uvals) | missing_of(sidx, snull, svals) | dnull
+                   | missing_of(eidx, enull, evals) | missing_of(cidx, cnull, cvals))
         flag(missing, _R_MISSING)
         flag(dbad, _R_DATE)
         flag((day < _DAY_MIN) | (day > _DAY_MAX), _R_DATE_RANGE)
@@ -669,7 +680,7 @@ class MarksReader:
                 slice(tail_start, None))
             if len(head):
                 streamed = _mark(streamed, head.base >> 17)
-            head = head.take(self._resolve(head))
+            head = _kept(head, self._resolve(head))
             self.report.rows_loaded += len(head)
             if len(head):
                 yield head
@@ -697,7 +708,7 @@ class MarksReader:
             keep = self._resolve(allc, old, old_kept)
             if old is not None:
                 keep &= ~old
-            allc = allc.take(keep)
+            allc = _kept(allc, keep)
             self.report.notes.append("file was not grouped by pupil and school in date order; "
                                      "it was sorted in memory to check for duplicates")
             for s in range(0, len(allc), _BATCH):
@@ -705,7 +716,7 @@ class MarksReader:
                 self.report.rows_loaded += len(part)
                 yield part
         elif carry is not None and len(carry):
-            carry = carry.take(self._resolve(carry))
+            carry = _kept(carry, self._resolve(carry))
             self.report.rows_loaded += len(carry)
             if len(carry):
                 yield carry
@@ -864,7 +875,7 @@ def weekly_to_long(path: str | Path, mapping: str | Path | None = None
     s = df["marks"].fillna("").astype(str).str.strip("\r\n")
     wk = parse_dates(df["week_start"])
     bad_len = s.str.len() != 10
-    bad_wk = wk.isna() | (wk.dt.weekday != 0)
+    bad_wk = wk.isna() | (wk.dt.day_of_week != 0)
     bad = (bad_len | bad_wk).to_numpy()
     reasons = np.where(bad_wk.to_numpy(), "invalid week_start: " + df["week_start"].fillna("")
                        + " is not a Monday date",
@@ -889,7 +900,9 @@ def weekly_to_long(path: str | Path, mapping: str | Path | None = None
     })
     keep = ~long["code"].isin(["-", " "])
     long = long[keep]
-    rep.notes.append(f"{int((~keep).sum()):,} blank session(s) ('-' or space) carried no mark")
+    if (~keep).any():
+        rep.notes.append(f"{int((~keep).sum()):,} blank session(s) ('-' or space) carried no "
+                         f"mark")
     if len(blank_lines):
         rep.notes.append(f"{len(blank_lines):,} blank line(s) skipped (line "
                          f"{', '.join(str(int(x)) for x in blank_lines[:10])}); they are not rows")
