@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 import shutil
 import tempfile
 import uuid
@@ -66,10 +68,88 @@ class IngestResult:
         return all(r.balanced for r in self.reports)
 
 
+class _ParquetSink:
+    """Write tables to Parquet files from a background thread (one writer per path).
+
+    Arrow's Parquet encoder releases the GIL, so encoding overlaps with validation. Errors in
+    the thread are raised again when the sink closes.
+    """
+
+    def __init__(self, compression: str = "snappy"):
+        self._q: queue.Queue = queue.Queue(maxsize=4)
+        self._writers: dict[Path, pq.ParquetWriter] = {}
+        self._error: BaseException | None = None
+        self._compression = compression
+        self._t = threading.Thread(target=self._run, name="parquet-sink", daemon=True)
+
+    def __enter__(self) -> _ParquetSink:
+        self._t.start()
+        return self
+
+    def put(self, path: Path, table, **opts) -> None:
+        """Queue ``table`` (or a callable returning one, run in the writer thread)."""
+        if self._error is not None:
+            raise self._error
+        self._q.put((path, table, opts))
+
+    def _run(self) -> None:
+        while (item := self._q.get()) is not None:
+            if self._error is not None:
+                continue
+            path, table, opts = item
+            try:
+                if callable(table):
+                    table = table()
+                w = self._writers.get(path)
+                rg = opts.pop("row_group_size", None)
+                if w is None:
+                    w = self._writers[path] = pq.ParquetWriter(
+                        path, table.schema, compression=self._compression, **opts)
+                w.write_table(table, row_group_size=rg)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                self._error = exc
+
+    def __exit__(self, *exc) -> None:
+        self._q.put(None)
+        self._t.join()
+        for w in self._writers.values():
+            w.close()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+
 def _atomic_write_parquet(table: pa.Table, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + f".tmp-{uuid.uuid4().hex[:8]}")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
+
+
+#: academic years the code table covers (the loaders refuse dates outside 1990-2099)
+_CODE_YEARS = range(1989, 2100)
+
+
+def _create_code_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``code_categories(academic_year, code, category)``: every code of every year's set."""
+    from .codes import year_code_table
+
+    table = year_code_table(_CODE_YEARS)[["academic_year", "code", "category"]]
+    con.register("_code_table_df", table)
+    con.execute("CREATE OR REPLACE TABLE code_categories AS SELECT academic_year::SMALLINT AS "
+                "academic_year, code::VARCHAR AS code, category::VARCHAR AS category "
+                "FROM _code_table_df")
+    con.unregister("_code_table_df")
+
+
+def _categorised_marks_sql(source: str, start_month: int) -> str:
+    """Marks from ``source`` (canonical five columns) with ``category`` and ``academic_year``
+    derived from the code table (codes.py) for the mark's academic year."""
+    return (
+        "SELECT m.upn, m.urn, m.date, m.session, m.code, c.category, m.academic_year "
+        f"FROM (SELECT upn::VARCHAR AS upn, urn::VARCHAR AS urn, date, "
+        f"session::VARCHAR AS session, code::VARCHAR AS code, "
+        f"(year(date) - CASE WHEN month(date) < {int(start_month)} THEN 1 ELSE 0 END)"
+        f"::SMALLINT AS academic_year FROM {source}) m "
+        "JOIN code_categories c ON c.code = m.code AND c.academic_year = m.academic_year")
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -130,7 +210,11 @@ class Store:
                  "code VARCHAR, category VARCHAR, academic_year SMALLINT"),
                 ("enrolment_weeks", "agg", None)):
             files = self._files(sub)
-            if files:
+            if files and name == "marks":
+                views[name] = _categorised_marks_sql(
+                    f"read_parquet([{_sql_list(files)}], union_by_name=true)",
+                    self.start_month) + where
+            elif files:
                 views[name] = (f"SELECT * FROM read_parquet([{_sql_list(files)}], "
                                f"union_by_name=true){where}")
             elif empty:
@@ -157,6 +241,7 @@ class Store:
         """An in-memory DuckDB connection with views over this store's files."""
         if self._con is None:
             con = duckdb.connect(config={"threads": max(1, min(os.cpu_count() or 1, 4))})
+            _create_code_table(con)
             for name, sql in self._view_sql().items():
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
             self._con = con
@@ -179,6 +264,7 @@ class Store:
         tmp = self.root / f"store.duckdb.tmp-{uuid.uuid4().hex[:8]}"
         con = duckdb.connect(str(tmp))
         try:
+            _create_code_table(con)
             for name, sql in Store(self.root)._view_sql().items():
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         finally:
@@ -295,25 +381,13 @@ class Store:
                                          start_month=sm)
                 load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{sha[:12]}"
                 mpath, apath = stage / f"{load_id}.marks.parquet", stage / f"{load_id}.agg.parquet"
-                mw = aw = None
-                try:
-                    for ch in reader:
-                        if dry_run:
-                            continue
-                        t = reader.to_arrow(ch)
-                        a = reader.aggregate(ch)
-                        if mw is None:
-                            mw = pq.ParquetWriter(mpath, t.schema, compression="snappy",
-                                                write_statistics=["date", "urn", "academic_year"])
-                            aw = pq.ParquetWriter(apath, a.schema, compression="snappy")
-                        mw.write_table(t, row_group_size=1 << 20)
-                        aw.write_table(a)
-                        if progress:
-                            progress(len(ch))
-                finally:
-                    if mw is not None:
-                        mw.close()
-                        aw.close()
+                def again(path=path, kind=kind):
+                    if kind == "weekly":
+                        return None
+                    return MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
+                                       start_month=sm)
+
+                self._stage_marks(reader, again, mpath, apath, dry_run, progress)
                 rep = reader.report
                 if kind == "weekly":
                     rep.rows_read += wrep.rows_quarantined
@@ -323,7 +397,7 @@ class Store:
                 rep.sha256 = sha
                 result.reports.append(rep)
                 known.add(sha)
-                if mw is not None:
+                if not dry_run and rep.rows_loaded:
                     entry = {"id": load_id, "file": str(Path(path).resolve()), "sha256": sha,
                              "rows_read": rep.rows_read, "loaded_at": datetime.now().isoformat(
                                  timespec="seconds")}
@@ -350,6 +424,38 @@ class Store:
                                      "upn": pa.array(reg.upns, pa.string())}),
                 "urn_ids": pa.table({"gid": pa.array(range(len(reg.urns)), pa.int32()),
                                      "urn": pa.array(reg.urns, pa.string())})}
+
+    @staticmethod
+    def _stage_marks(reader: MarksReader, again, mpath: Path, apath: Path, dry_run: bool,
+                     progress) -> None:
+        """Validate a marks file and stage its marks and enrolment-week counts.
+
+        A Parquet file already in the canonical layout that validates with nothing quarantined
+        or normalised is copied as it is (re-encoding 57 million marks costs more than checking
+        them); any other file is written from the validated rows. Writing happens in a
+        background thread while the next batches are checked.
+        """
+        if dry_run:
+            for _ in reader:
+                pass
+            return
+        copy = reader.canonical_parquet()
+        with _ParquetSink() as sink:
+            for ch in reader:
+                sink.put(apath, lambda ch=ch: reader.aggregate(ch))
+                if not copy:
+                    sink.put(mpath, reader.to_arrow(ch), row_group_size=1 << 20,
+                             write_statistics=["date", "urn"])
+                if progress:
+                    progress(len(ch))
+            if copy and reader.copyable:
+                shutil.copyfile(reader.path, mpath)
+            elif copy and reader.report.rows_loaded:
+                # looked canonical but needed cleaning: write the validated rows after all
+                second = again()
+                for ch in second:
+                    sink.put(mpath, second.to_arrow(ch), row_group_size=1 << 20,
+                             write_statistics=["date", "urn"])
 
     def _stage_parent(self, dry_run: bool) -> str | None:
         if dry_run:
@@ -417,9 +523,10 @@ class Store:
             finally:
                 con.close()
 
-    @staticmethod
-    def _rebuild_agg(con, mpath: Path, apath: Path) -> None:
+    def _rebuild_agg(self, con, mpath: Path, apath: Path) -> None:
         """Recompute one load's enrolment-week table from its marks (after filtering)."""
+        _create_code_table(con)
+        marks = _categorised_marks_sql(f"read_parquet('{mpath}')", self.start_month)
         cats = {"present": "'present'", "aea": "'aea'", "authorised": "'authorised'",
                 "unauthorised": "'unauthorised'", "not_possible": "'not_possible'",
                 "covid": "'covid_not_attending'"}
@@ -435,7 +542,7 @@ class Store:
                    count(*) FILTER (WHERE code = 'U')::INTEGER AS late_after,
                    count(*) FILTER (WHERE code IN ('G','N','O','U'))::INTEGER AS legal_unauth,
                    count(*)::INTEGER AS marks
-            FROM read_parquet('{mpath}') JOIN upn_ids USING (upn) JOIN urn_ids USING (urn)
+            FROM ({marks}) JOIN upn_ids USING (upn) JOIN urn_ids USING (urn)
             GROUP BY ALL)
             TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)""")
         os.replace(tmp, apath)

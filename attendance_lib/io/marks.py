@@ -30,7 +30,11 @@ Blank lines are skipped, not counted, and do not shift line numbers.
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +204,49 @@ def _weekday(days: np.ndarray) -> np.ndarray:
     return (days + _EPOCH_WEEKDAY) % 7
 
 
+def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Iterate ``items`` in a background thread, ``depth`` ahead (Arrow decoding releases the
+    GIL, so reading the next batches overlaps with checking this one)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def feed():
+        try:
+            for it in items:
+                if stop.is_set():
+                    return
+                q.put(it)
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            q.put(exc)
+
+    t = threading.Thread(target=feed, name="marks-read", daemon=True)
+    t.start()
+    try:
+        while (it := q.get()) is not done:
+            if isinstance(it, BaseException):
+                raise it
+            yield it
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+def _weekday_lut(days: np.ndarray) -> np.ndarray:
+    """Weekday (Monday = 0) by table look-up over the batch's day range (cheaper than %)."""
+    if len(days) == 0:
+        return np.zeros(0, np.int8)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 5_000_000:
+        return _weekday(days)
+    return _weekday(np.arange(lo, hi + 1)).astype(np.int8)[days - lo]
+
+
 def _academic_year(days: np.ndarray, start_month: int) -> np.ndarray:
     if len(days) == 0:
         return np.zeros(0, np.int16)
@@ -312,6 +359,35 @@ class MarksReader:
         self._dropped: list[tuple[np.ndarray, np.ndarray]] = []
         self.min_day: int | None = None
         self.max_day: int | None = None
+        self._lock = threading.Lock()
+        #: True once a value had to be normalised (spaces, case, session spelling), so the
+        #: file's bytes are not already the store's canonical layout
+        self.normalised = False
+
+    def canonical_parquet(self) -> bool:
+        """Is the source a Parquet file in the store's layout (the five canonical columns, in
+        order, ``date`` a date32, text columns strings)? Such a file, once it validates with
+        nothing quarantined or normalised, is copied into the store byte for byte."""
+        if self._source is not None or self.format != "parquet" or self._mapping:
+            return False
+        try:
+            schema = pq.read_schema(self.path)
+        except Exception:  # noqa: BLE001 - the reader reports unreadable files
+            return False
+        if schema.names != MARK_COLUMNS or not pa.types.is_date32(schema.field("date").type):
+            return False
+        for c in ("upn", "urn", "session", "code"):
+            t = schema.field(c).type
+            t = t.value_type if pa.types.is_dictionary(t) else t
+            if not pa.types.is_string(t):
+                return False
+        return True
+
+    @property
+    def copyable(self) -> bool:
+        """After iteration: the file can stand in the store as it is."""
+        return (self.canonical_parquet() and not self.normalised
+                and self.report.rows_quarantined == 0 and not self._blank_lines)
 
     # -- reading -----------------------------------------------------------------------------
     def _batches(self) -> Iterator[pa.RecordBatch]:
@@ -392,6 +468,26 @@ class MarksReader:
     # -- validation --------------------------------------------------------------------------
     def _validate(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> _Chunk:
         """Check one batch; quarantine its bad rows (when ``record``) and return the good ones."""
+        return self._order(self._check(batch, first_line, record), record)
+
+    def _order(self, parts: tuple, record: bool = True) -> _Chunk:
+        """The file-order step: enrolment ordinals and the (enrolment, day, session) key."""
+        pid, gid, day, pm, code, cat, ay, line, n_read = parts
+        if record:
+            self.report.rows_read += n_read
+        eid = self.reg.enrolment_ids(pid, gid, table=self._enrolment_ord)
+        # (enrolment, day, session) in one sortable integer; _DAY_MAX < 2**16
+        base = (eid << 17) | (day.astype(np.int64) << 1) | pm
+        ch = _Chunk(pid, gid, day, pm, code, cat, ay, line, base)
+        if len(ch) and record:
+            lo, hi = int(ch.day.min()), int(ch.day.max())
+            self.min_day = lo if self.min_day is None else min(self.min_day, lo)
+            self.max_day = hi if self.max_day is None else max(self.max_day, hi)
+        return ch
+
+    def _check(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> tuple:
+        """Row checks for one batch; safe to run for several batches at once (ids are given
+        out under a lock). Returns the good rows' arrays for :meth:`_order`."""
         reg = self.reg
         if batch.num_columns > len(MARK_COLUMNS):  # explicit source lines (weekly files)
             line = batch.column(len(MARK_COLUMNS)).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -407,12 +503,11 @@ class MarksReader:
                 batch = batch.filter(pa.array(~blank))
                 line = line[~blank]
         n = batch.num_rows
-        if record:
-            self.report.rows_read += n
         reason = np.zeros(n, np.int8)
 
         def flag(mask, rid):
-            np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
+            if mask.any():  # most checks pass everywhere: one cheap pass, no write
+                np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
 
         def missing_of(idx: np.ndarray, nulls: np.ndarray, vals: list) -> np.ndarray:
             # blank or only spaces counts as missing (checked per dictionary value)
@@ -422,13 +517,15 @@ class MarksReader:
         # upn
         uidx, unull, uvals = _dict_parts(batch.column(0))
         unorm = [(v or "").strip().upper() for v in uvals]
-        u_pid = np.array([reg.upn_id(v) for v in unorm] + [-1], np.int64)
+        with self._lock:
+            u_pid = np.array([reg.upn_id(v) for v in unorm] + [-1], np.int64)
         u_bad = np.append(~upn_mod.valid_mask(unorm), True)
         pid = u_pid[uidx]
         # urn
         sidx, snull, svals = _dict_parts(batch.column(1))
         snorm = [(v or "").strip() for v in svals]
-        s_gid = np.array([reg.urn_id(v) for v in snorm] + [-1], np.int64)
+        with self._lock:
+            s_gid = np.array([reg.urn_id(v) for v in snorm] + [-1], np.int64)
         s_bad = np.array([not (v.isdigit() and 5 <= len(v) <= 7) for v in snorm] + [True])
         gid = s_gid[sidx]
         # date
@@ -449,12 +546,18 @@ class MarksReader:
         # session
         eidx, enull, evals = _dict_parts(batch.column(3))
         e_map = np.array([_SESSIONS.get((v or "").strip().upper(), -1) for v in evals] + [-1])
+        if (unorm != uvals or snorm != svals
+                or any(v not in ("AM", "PM") for v in evals if v is not None)):
+            self.normalised = True
         pm = e_map[eidx]
         # code
         cidx, cnull, cvals = _dict_parts(batch.column(4))
         cnorm = [(v or "").strip() for v in cvals]
-        c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
+        with self._lock:
+            c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
         code = c_gid[cidx]
+        if cnorm != cvals:
+            self.normalised = True
 
         missing = (missing_of(uidx, unull, uvals) | missing_of(sidx, snull, svals) | dnull
                    | missing_of(eidx, enull, evals) | missing_of(cidx, cnull, cvals))
@@ -462,19 +565,20 @@ class MarksReader:
         flag(dbad, _R_DATE)
         flag((day < _DAY_MIN) | (day > _DAY_MAX), _R_DATE_RANGE)
         flag(pm < 0, _R_SESSION)
-        flag(_weekday(day) >= 5, _R_WEEKEND)
+        flag(_weekday_lut(day) >= 5, _R_WEEKEND)
         flag(u_bad[uidx], _R_UPN)
         flag(s_bad[sidx], _R_URN)
         ay = _academic_year(np.clip(day, _DAY_MIN, _DAY_MAX), self.start_month)
         # category lookup per (code value, academic year)
-        cat = np.full(n, _UNKNOWN, np.int8)
         live = reason == 0
-        for y in np.unique(ay[live]):
-            cs = codes_mod.code_set(int(y), include_withdrawn=True)
-            lut = np.array([(_WITHDRAWN if cs[v].withdrawn else CATEGORY_IDS[cs[v].category])
-                            if v in cs else _UNKNOWN for v in cnorm] + [_UNKNOWN], np.int8)
-            sel = live & (ay == y)
-            cat[sel] = lut[cidx[sel]]
+        years = np.unique(ay) if n and int(ay.min()) != int(ay.max()) else ay[:1]
+        if len(years) == 1:  # the usual case: one academic year in the batch
+            cat = self._category_lut(cnorm, int(years[0]))[cidx]
+        else:
+            cat = np.full(n, _UNKNOWN, np.int8)
+            for y in np.unique(ay[live]):
+                sel = live & (ay == y)
+                cat[sel] = self._category_lut(cnorm, int(y))[cidx[sel]]
         flag(cat == _UNKNOWN, _R_CODE)
         flag(cat == _WITHDRAWN, _R_WITHDRAWN)
         # enrolment
@@ -495,17 +599,18 @@ class MarksReader:
         if bad.any() and record:
             self._quarantine_rows(batch, np.flatnonzero(bad), reason, line, day, ay, cnorm, cidx,
                                   pos_c)
-        good = ~bad
-        gpid, ggid, gday, gpm = pid[good], gid[good], day[good], pm[good].astype(np.int64)
-        eid = reg.enrolment_ids(gpid, ggid, table=self._enrolment_ord)
-        # (enrolment, day, session) in one sortable integer; _DAY_MAX < 2**16
-        base = (eid << 17) | (gday.astype(np.int64) << 1) | gpm
-        ch = _Chunk(gpid, ggid, gday, gpm, code[good], cat[good], ay[good], line[good], base)
-        if len(ch) and record:
-            lo, hi = int(ch.day.min()), int(ch.day.max())
-            self.min_day = lo if self.min_day is None else min(self.min_day, lo)
-            self.max_day = hi if self.max_day is None else max(self.max_day, hi)
-        return ch
+        if bad.any():
+            good = ~bad
+            pid, gid, day, pm = pid[good], gid[good], day[good], pm[good]
+            code, cat, ay, line = code[good], cat[good], ay[good], line[good]
+        return pid, gid, day, pm.astype(np.int64), code, cat, ay, line, n
+
+    @staticmethod
+    def _category_lut(cnorm: list[str], year: int) -> np.ndarray:
+        """Category id (or unknown / withdrawn) of each code value in ``year``; last = null."""
+        cs = codes_mod.code_set(year, include_withdrawn=True)
+        return np.array([(_WITHDRAWN if cs[v].withdrawn else CATEGORY_IDS[cs[v].category])
+                         if v in cs else _UNKNOWN for v in cnorm] + [_UNKNOWN], np.int8)
 
     def _raw_rows(self, batch: pa.RecordBatch, rows: np.ndarray) -> list[list[str]]:
         sub = batch.take(pa.array(rows))
@@ -657,11 +762,7 @@ class MarksReader:
         streamed = np.zeros(0, bool)  # by local enrolment ordinal: rows already checked
         n_streamed = 0  # batches handled in streaming mode before the fallback
         tail: _Chunk | None = None  # rows carried (not handed out) when the fallback began
-        next_line = self._line_offset
-        for batch in self._batches():
-            first = next_line
-            next_line += batch.num_rows
-            ch = self._validate(batch, first)
+        for ch in self._validated():
             if collected is not None:
                 collected.append(ch)
                 continue
@@ -722,9 +823,32 @@ class MarksReader:
                 yield carry
         self._finish()
 
+    def _validated(self) -> Iterator[_Chunk]:
+        """Validated chunks in file order, checked by two worker threads.
+
+        Arrow decoding and the numpy checks release the GIL for most of their work, so two
+        batches are checked at once while the caller de-duplicates, aggregates and writes the
+        previous ones. Ids and the (enrolment, day, session) keys are given out in file order.
+        """
+        window = 3
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="marks-check") as pool:
+            pending: deque = deque()
+            try:
+                next_line = self._line_offset
+                for batch in _prefetch(self._batches()):
+                    pending.append(pool.submit(self._check, batch, next_line))
+                    next_line += batch.num_rows
+                    if len(pending) >= window:
+                        yield self._order(pending.popleft().result())
+                while pending:
+                    yield self._order(pending.popleft().result())
+            finally:
+                for f in pending:
+                    f.cancel()
+
     def _finish(self) -> None:
         if self._blank_lines:
-            blank = np.concatenate(self._blank_lines)
+            blank = np.sort(np.concatenate(self._blank_lines))  # workers finish out of order
             shown = ", ".join(str(int(x)) for x in blank[:10])
             more = f" and {len(blank) - 10:,} more" if len(blank) > 10 else ""
             self.report.notes.append(f"{len(blank):,} blank line(s) skipped (line {shown}"
@@ -738,21 +862,29 @@ class MarksReader:
 
     # -- conversion ----------------------------------------------------------------------------
     def to_arrow(self, ch: _Chunk) -> pa.Table:
-        """The store's marks layout for a validated chunk."""
-        code_names = np.array(sorted(self.reg.code_ids, key=self.reg.code_ids.get), dtype=object)
+        """The store's marks layout (the canonical ``upn, urn, date, session, code``).
+
+        Category and academic year are not stored: the store's ``marks`` view derives them from
+        the code table, so a canonical source file can be kept exactly as it came.
+        """
+        code_ids = dict(self.reg.code_ids)  # snapshot: the reader thread may add codes
+        code_names = [c for c, _ in sorted(code_ids.items(), key=lambda kv: kv[1])]
         return pa.table({
             "upn": self._local_dict(ch.pid, self.reg.upns),
-            "urn": pa.DictionaryArray.from_arrays(
-                pa.array(ch.gid.astype(np.int32)), pa.array(self.reg.urns, pa.string())),
+            "urn": self._local_dict(ch.gid, self.reg.urns),
             "date": pa.array(ch.day, pa.int32()).cast(pa.date32()),
             "session": pa.DictionaryArray.from_arrays(
                 pa.array(ch.pm.astype(np.int8)), pa.array(["AM", "PM"])),
             "code": pa.DictionaryArray.from_arrays(
-                pa.array(ch.code.astype(np.int32)), pa.array(list(code_names), pa.string())),
-            "category": pa.DictionaryArray.from_arrays(
-                pa.array(ch.cat.astype(np.int8)), pa.array(list(_CAT_NAMES), pa.string())),
-            "academic_year": pa.array(ch.ay, pa.int16()),
+                pa.array(ch.code.astype(np.int32)), pa.array(code_names, pa.string())),
         })
+
+    def to_arrow_categorised(self, ch: _Chunk) -> pa.Table:
+        """:meth:`to_arrow` plus ``category`` and ``academic_year`` (for in-memory frames)."""
+        t = self.to_arrow(ch)
+        t = t.append_column("category", pa.DictionaryArray.from_arrays(
+            pa.array(ch.cat.astype(np.int8)), pa.array(list(_CAT_NAMES), pa.string())))
+        return t.append_column("academic_year", pa.array(ch.ay, pa.int16()))
 
     @staticmethod
     def _local_dict(ids: np.ndarray, values: list[str]) -> pa.DictionaryArray:
@@ -778,8 +910,9 @@ class MarksReader:
         ncat = len(codes_mod.CATEGORIES)
         bycat = np.bincount(run * ncat + ch.cat, minlength=nruns * ncat).reshape(nruns, ncat)
         # code classes: 0 other, 1 L, 2 U (late and unauthorised), 3 G/N/O
-        cls_lut = np.zeros(len(self.reg.code_ids) + 1, np.int64)
-        for c, i in self.reg.code_ids.items():
+        code_ids = dict(self.reg.code_ids)  # snapshot: the reader thread may add codes
+        cls_lut = np.zeros(max(code_ids.values(), default=0) + 2, np.int64)
+        for c, i in code_ids.items():
             cls_lut[i] = 1 if c == "L" else 2 if c == "U" else 3 if c in \
                 codes_mod.LEGAL_THRESHOLD_CODES else 0
         bycls = np.bincount(run * 4 + cls_lut[ch.code], minlength=nruns * 4).reshape(nruns, 4)
@@ -796,8 +929,7 @@ class MarksReader:
         out = {
             "pid": pa.array(ch.pid[starts].astype(np.int32)),
             "gid": pa.array(gid.astype(np.int32)),
-            "urn": pa.DictionaryArray.from_arrays(pa.array(gid.astype(np.int32)),
-                                                  pa.array(self.reg.urns, pa.string())),
+            "urn": self._local_dict(gid, self.reg.urns),
             "academic_year": pa.array(ch.ay[starts], pa.int16()),
             "week_start": pa.array(week[starts], pa.int32()).cast(pa.date32()),
             "first_date": pa.array(np.minimum.reduceat(ch.day, starts), pa.int32()).cast(
@@ -823,7 +955,7 @@ def read_marks(path: str | Path, *, mapping: str | Path | None = None,
     enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
     reader = MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
                          start_month=start_month)
-    tables = [reader.to_arrow(ch) for ch in reader]
+    tables = [reader.to_arrow_categorised(ch) for ch in reader]
     rep = reader.report
     if not tables:
         return _empty_marks(), rep
@@ -935,7 +1067,7 @@ def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
     enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
     reader = MarksReader(path, registry=reg, enrolments=enr, start_month=start_month,
                          source=long, line_offset=0, kind="weekly marks")
-    tables = [reader.to_arrow(ch) for ch in reader]
+    tables = [reader.to_arrow_categorised(ch) for ch in reader]
     df = _decode(pa.concat_tables(tables).to_pandas()) if tables else _empty_marks()
     rep = reader.report
     rep.rows_read += wrep.rows_read  # malformed week rows, quarantined whole
