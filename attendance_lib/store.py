@@ -387,7 +387,10 @@ class Store:
                     return MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
                                        start_month=sm)
 
-                self._stage_marks(reader, again, mpath, apath, dry_run, progress)
+                # a dry run still stages (in a temporary folder) when the store has marks, so
+                # marks already in the store are reported just as a real load would
+                check_only = dry_run and not self._files("marks") and len(sources) == 1
+                self._stage_marks(reader, again, mpath, apath, check_only, progress)
                 rep = reader.report
                 if kind == "weekly":
                     rep.rows_read += wrep.rows_quarantined
@@ -397,13 +400,14 @@ class Store:
                 rep.sha256 = sha
                 result.reports.append(rep)
                 known.add(sha)
-                if not dry_run and rep.rows_loaded:
-                    entry = {"id": load_id, "file": str(Path(path).resolve()), "sha256": sha,
+                if mpath.exists() and rep.rows_loaded:
+                    entry = {"id": load_id, "file": str(Path(path).resolve()), "given": str(path),
+                             "sha256": sha,
                              "rows_read": rep.rows_read, "loaded_at": datetime.now().isoformat(
                                  timespec="seconds")}
                     staged.append((entry, mpath, apath, rep))
+            self._check_against_store(staged, result, reg)
             if not dry_run:
-                self._check_against_store(staged, result, reg)
                 self._commit(settings, staged, frames, reg)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -501,7 +505,7 @@ class Store:
                 if clash.empty:
                     continue
                 q = pd.DataFrame({
-                    "file": entry["file"], "line": pd.NA,
+                    "file": entry.get("given", entry["file"]), "line": pd.NA,
                     "reason": [("duplicate mark: already in the store from " if c == o else
                                 f"conflicting codes for one pupil-session: {o!r} already in the "
                                 f"store from ") + Path(f).name + (f", {c!r} here" if c != o else "")

@@ -138,9 +138,6 @@ def test_validate_changes_nothing(loaded, tmp_path, clean):
         assert not str(quarantine_path(res.stdout)).startswith(str(root))
 
 
-@pytest.mark.xfail(reason="store.py: a dry run (validate) skips the check against marks already "
-                          "in the store, so it reports 0 where ingest would quarantine them",
-                   strict=False)
 def test_validate_reports_marks_already_in_the_store(loaded, tmp_path):
     target = tmp_path / "clean_again.csv"  # B801200005001's 2 Sep marks are already loaded
     target.write_text((BAD / "marks_clean.csv").read_text() + "\n", encoding="utf-8")
