@@ -80,13 +80,17 @@ def _load(store_dir, marks, weekly, pupils, schools, interventions, mapping, sta
           dry_run):
     from .store import Store
 
+    from tqdm import tqdm
+
     store = Store(store_dir)
     if not dry_run and not (marks or weekly or pupils or schools or interventions):
         _fail("nothing to load: give --marks, --weekly-marks, --pupils, --schools or "
               "--interventions")
-    return store.ingest(marks or (), weekly=weekly or (), pupils=pupils, schools=schools,
-                        interventions=interventions, mapping=mapping, start_month=start_month,
-                        dry_run=dry_run)
+    with tqdm(unit=" marks", unit_scale=True, desc="checking marks", file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:
+        return store.ingest(marks or (), weekly=weekly or (), pupils=pupils, schools=schools,
+                            interventions=interventions, mapping=mapping,
+                            start_month=start_month, dry_run=dry_run, progress=bar.update)
 
 
 @app.command()
@@ -152,6 +156,57 @@ def summary(store: Path = typer.Option(..., "--store", help="Store folder."),
         with pd.option_context("display.max_rows", 200, "display.width", 160,
                                "display.float_format", "{:.2f}".format):
             typer.echo(df.to_string(index=False))
+
+
+@app.command()
+@_user_errors
+def synth(out: Path = typer.Option(..., "--out", help="Folder to write the synthetic LA into."),
+          pupils: int = typer.Option(20_000, "--pupils", help="Pupils on roll in a year."),
+          schools: int = typer.Option(None, "--schools",
+                                      help="Number of schools (default: from --pupils)."),
+          years: int = typer.Option(3, "--years", help="Academic years, ending with the one "
+                                                       "containing --as-of."),
+          as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: the last year runs up "
+                                                          "to this date (default: today)."),
+          seed: int = typer.Option(None, "--seed", help="Random seed (same seed, same LA)."),
+          dirty: bool = typer.Option(False, "--dirty",
+                                     help="Inject realistic dirt for the data-quality paths.")
+          ) -> None:
+    """Generate a synthetic local authority (marks, pupils, schools, interventions and the
+    ground truth) in the layouts 'attendance ingest' reads."""
+    from tqdm import tqdm
+
+    from . import synth as synth_mod
+
+    if pupils < 1:
+        _fail("--pupils must be at least 1")
+    if years < 1:
+        _fail("--years must be at least 1")
+    when = _parse_as_of(as_of)
+    kwargs = {"pupils": pupils, "schools": schools, "years": years, "as_of": when,
+              "dirty": dirty}
+    if seed is not None:
+        kwargs["seed"] = seed
+    with tqdm(total=None, unit="school", desc="generating", disable=not sys.stderr.isatty(),
+              file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            res = synth_mod.generate_la(out, progress=progress, **kwargs)
+        except ValueError as exc:
+            _fail(str(exc))
+    print(f"wrote a synthetic LA to {res.out_dir}: {res.n_pupils:,} pupils, "
+          f"{res.n_enrolments:,} enrolments, {res.n_marks:,} marks, academic years "
+          f"{', '.join(f'{y}/{(y + 1) % 100:02d}' for y in res.years)} (to {res.as_of}), "
+          f"seed {res.seed}")
+    for label, path in (("marks", res.marks), ("pupils", res.pupils), ("schools", res.schools),
+                        ("interventions", res.interventions), ("term dates", res.term_dates),
+                        ("ground truth", res.ground_truth)):
+        print(f"  {label:<14}{path}")
+    print(f"load it with: attendance ingest --store DIR --marks {res.marks} --pupils "
+          f"{res.pupils} --schools {res.schools} --interventions {res.interventions}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
