@@ -1,8 +1,11 @@
-"""Academic years, bank holidays, DfE census terms, school weeks and as-of windows.
+"""DfE census terms, school weeks and as-of windows, over academic years and bank holidays.
 
 One concept: the DfE statistical calendar that attendance measures are counted over
 (domain.md 2.2, 4.1 and 7). A school's own half-term dates live in
-:mod:`attendance_lib.term_dates`, which builds on this module.
+:mod:`attendance_lib.term_dates`, which builds on this module. Academic years
+(:mod:`attendance_lib.academic_year`) and Easter and bank holidays
+(:mod:`attendance_lib.holidays`) have modules of their own; their names are re-exported here
+and are part of this module's ``__all__``.
 
 Conventions used throughout (domain.md sections 2.2, 4.1 and 7):
 
@@ -38,13 +41,36 @@ Window(start=datetime.date(2024, 8, 1), end=datetime.date(2025, 3, 31), academic
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+
+from attendance_lib._dates import (
+    DAY,
+    PER_DAY,
+    UNIT,
+    as_series,
+    datetime_values,
+    day_numbers,
+    day_of_week,
+    distinct,
+    lookup,
+    nullable,
+    to_date,
+    week_monday,
+    week_numbers,
+    year_month,
+)
+from attendance_lib.academic_year import (
+    academic_year_bounds,
+    academic_year_label,
+    academic_year_of,
+    academic_years,
+    parse_academic_year,
+)
+from attendance_lib.holidays import easter_sunday, england_bank_holidays, spring_bank_holiday
 
 __all__ = [
     "TERMS",
@@ -72,12 +98,6 @@ __all__ = [
 TERMS = ("autumn", "spring", "summer")
 """Term names in school-year order; half-terms 1-2, 3-4 and 5-6."""
 
-_START_MONTHS = (8, 9)
-_UNIT = "datetime64[us]"  # resolution of the date columns this module builds (pandas 3 default)
-_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
-_DAY = timedelta(days=1)
-
-
 class CalendarError(ValueError):
     """A calendar input (term dates file or table, register dates) is invalid or insufficient.
 
@@ -92,321 +112,6 @@ class CalendarError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# conversion helpers
-
-
-def _to_date(value: object, what: str = "date") -> date:
-    """One date from a date, datetime, Timestamp, numpy datetime64 or ISO string."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        raise ValueError(f"{what} is missing")
-    if isinstance(value, datetime):  # includes pd.Timestamp
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            raise ValueError(f"{what} is missing")
-        return pd.Timestamp(value).date()
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            try:
-                return datetime.fromisoformat(text).date()
-            except ValueError:
-                pass
-        raise ValueError(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)")
-    raise TypeError(f"{what} must be a date, datetime or ISO string, not {type(value).__name__}")
-
-
-def _check_start_month(start_month: object) -> int:
-    if isinstance(start_month, bool) or start_month not in _START_MONTHS:
-        raise ValueError(f"start_month must be 8 (1 Aug, DfE) or 9 (1 Sep), got {start_month!r}")
-    return int(start_month)
-
-
-def _as_series(dates: object) -> pd.Series:
-    if isinstance(dates, pd.Series):
-        return dates
-    if isinstance(dates, pd.Index | np.ndarray):
-        return pd.Series(dates, index=pd.RangeIndex(len(dates)))
-    return pd.Series(list(dates))
-
-
-def _datetime_values(s: pd.Series) -> np.ndarray:
-    """The Series as a numpy datetime64 array (no copy when it already is one)."""
-    dtype = s.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or getattr(
-        getattr(dtype, "pyarrow_dtype", None), "tz", None
-    ):
-        raise TypeError("dates must be timezone-naive local dates")
-    if not pd.api.types.is_datetime64_any_dtype(dtype):
-        s = pd.to_datetime(s, format="ISO8601")
-    values = s.to_numpy()
-    if values.dtype.kind != "M":  # e.g. a pyarrow timestamp column holding nulls
-        values = s.astype(_UNIT).to_numpy()
-    return values
-
-
-def _days(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Day numbers since 1970-01-01 (floor) and a NaT mask (None when there is no NaT).
-
-    NaT positions get a valid placeholder day so that lookups stay in range; mask them afterwards.
-    """
-    unit, count = np.datetime_data(values.dtype)
-    if unit in _PER_DAY and count == 1:
-        days = values.view("i8") // _PER_DAY[unit]
-    else:
-        days = values.astype("datetime64[D]").view("i8").copy()
-    nat = np.isnat(values)
-    if not nat.any():
-        return days, None
-    days[nat] = days[np.argmin(nat)] if not nat.all() else 0
-    return days, nat
-
-
-def _lookup(days: np.ndarray, build: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``build(days)`` evaluated once per distinct calendar day in range, then gathered."""
-    if days.size == 0:
-        return build(np.empty(0, dtype="i8"))
-    lo, hi = int(days.min()), int(days.max())
-    table = build(np.arange(lo, hi + 1, dtype="i8"))
-    return table[days - lo]
-
-
-def _dow(days: np.ndarray) -> np.ndarray:
-    return ((days + 3) % 7).astype("i1")  # 1970-01-01 was a Thursday; Monday = 0
-
-
-def _year_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    months = days.astype("datetime64[D]").astype("datetime64[M]").view("i8")  # since Jan 1970
-    return months // 12 + 1970, months % 12 + 1
-
-
-def _nullable(values: np.ndarray, nat: np.ndarray | None, dtype: str):
-    """``values`` as numpy ``dtype`` (e.g. int16), or a nullable array masked at NaT."""
-    values = values.astype(dtype)
-    return values if nat is None else pd.arrays.IntegerArray(values, nat.copy())
-
-
-# --------------------------------------------------------------------------------------------
-# academic years (domain.md 7)
-
-
-def academic_year_of(d: object, start_month: int = 8) -> int:
-    """The academic year (its starting calendar year) containing one date.
-
-    Parameters
-    ----------
-    d : date, datetime, pandas.Timestamp or ISO string
-    start_month : {8, 9}
-        8 for the DfE statistics year (1 Aug-31 Jul, domain.md 7), 9 for 1 Sep-31 Aug.
-
-    Examples
-    --------
-    >>> academic_year_of("2024-07-31"), academic_year_of("2024-08-01")
-    (2023, 2024)
-    >>> academic_year_of("2024-08-31", start_month=9)
-    2023
-    """
-    sm = _check_start_month(start_month)
-    day = _to_date(d)
-    return day.year - (day.month < sm)
-
-
-def academic_years(dates: pd.Series, start_month: int = 8) -> pd.Series:
-    """The academic year of each date, vectorised.
-
-    Returns an ``int16`` Series named ``academic_year`` with the input's index; when ``dates``
-    holds missing values (NaT) the dtype is nullable ``Int16`` with ``<NA>`` there.
-
-    Examples
-    --------
-    >>> s = pd.Series(pd.to_datetime(["2024-07-31", "2024-08-01", "2024-09-01"]))
-    >>> academic_years(s).tolist(), academic_years(s, start_month=9).tolist()
-    ([2023, 2024, 2024], [2023, 2023, 2024])
-    """
-    sm = _check_start_month(start_month)
-    s = _as_series(dates)
-    days, nat = _days(_datetime_values(s))
-
-    def build(span: np.ndarray) -> np.ndarray:
-        year, month = _year_month(span)
-        return (year - (month < sm)).astype("i2")
-
-    return pd.Series(
-        _nullable(_lookup(days, build), nat, "int16"), index=s.index, name="academic_year"
-    )
-
-
-def academic_year_bounds(year: int | str, start_month: int = 8) -> tuple[date, date]:
-    """First and last day (inclusive) of an academic year.
-
-    Examples
-    --------
-    >>> academic_year_bounds(2024)
-    (datetime.date(2024, 8, 1), datetime.date(2025, 7, 31))
-    >>> academic_year_bounds("2024/25", start_month=9)
-    (datetime.date(2024, 9, 1), datetime.date(2025, 8, 31))
-    """
-    sm = _check_start_month(start_month)
-    y = parse_academic_year(year)
-    return date(y, sm, 1), date(y + 1, sm, 1) - _DAY
-
-
-def academic_year_label(year: int | str) -> str:
-    """The usual ``YYYY/YY`` label of an academic year.
-
-    Examples
-    --------
-    >>> academic_year_label(2024), academic_year_label(1999)
-    ('2024/25', '1999/00')
-    """
-    y = parse_academic_year(year)
-    return f"{y}/{(y + 1) % 100:02d}"
-
-
-_YEAR_PATTERN = re.compile(r"^(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4})|(\d{2}))?$")
-
-
-def parse_academic_year(value: int | str) -> int:
-    """The starting calendar year of an academic year given in any common form.
-
-    Accepts an int year (``2024``), a DfE ``time_period`` code (``202425``, int or str), or a
-    label ``"2024/25"``, ``"2024-25"``, ``"2024/2025"`` or ``"2024"``. The second part must be the
-    following year.
-
-    Examples
-    --------
-    >>> parse_academic_year("2024/25"), parse_academic_year("202425"), parse_academic_year(2024)
-    (2024, 2024, 2024)
-    >>> parse_academic_year("2024/26")
-    Traceback (most recent call last):
-    ...
-    ValueError: academic year '2024/26': 26 does not follow 2024
-    """
-    if isinstance(value, bool):
-        raise TypeError("academic year must be an int or a string, not bool")
-    if isinstance(value, int | np.integer):
-        text = str(int(value))
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise TypeError(f"academic year must be an int or a string, not {type(value).__name__}")
-    m = _YEAR_PATTERN.match(text)
-    if not m:
-        raise ValueError(f"academic year {value!r} is not like 2024, 2024/25 or 202425")
-    year = int(m.group(1))
-    second = m.group(2) or m.group(3)
-    if second is not None:
-        expected = year + 1 if len(second) == 4 else (year + 1) % 100
-        if int(second) != expected:
-            raise ValueError(f"academic year {value!r}: {second} does not follow {year}")
-    return year
-
-
-# --------------------------------------------------------------------------------------------
-# Easter and bank holidays (England). Rules from the Banking and Financial Dealings Act 1971 and
-# royal proclamations, as listed at gov.uk/bank-holidays; domain rules kept as data below.
-
-_FIRST_RULE_YEAR = 1978  # first year with the early May bank holiday in England
-_EARLY_MAY_MOVED = {1995: date(1995, 5, 8), 2020: date(2020, 5, 8)}  # VE Day 50th / 75th
-_SPRING_MOVED = {2002: date(2002, 6, 4), 2012: date(2012, 6, 4), 2022: date(2022, 6, 2)}  # jubilees
-_EXTRA_HOLIDAYS = {
-    1981: (date(1981, 7, 29),),  # royal wedding
-    1999: (date(1999, 12, 31),),  # millennium
-    2002: (date(2002, 6, 3),),  # golden jubilee
-    2011: (date(2011, 4, 29),),  # royal wedding
-    2012: (date(2012, 6, 5),),  # diamond jubilee
-    2022: (date(2022, 6, 3), date(2022, 9, 19)),  # platinum jubilee; state funeral
-    2023: (date(2023, 5, 8),),  # coronation
-}
-
-
-def easter_sunday(year: int) -> date:
-    """Easter Sunday by the anonymous Gregorian (Meeus/Jones/Butcher) algorithm.
-
-    Examples
-    --------
-    >>> easter_sunday(2024), easter_sunday(2026)
-    (datetime.date(2024, 3, 31), datetime.date(2026, 4, 5))
-    """
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-def _nth_monday(year: int, month: int, last: bool = False) -> date:
-    if last:
-        d = date(year + (month == 12), month % 12 + 1, 1) - _DAY
-        return d - timedelta(days=d.weekday())
-    d = date(year, month, 1)
-    return d + timedelta(days=(7 - d.weekday()) % 7)
-
-
-def spring_bank_holiday(year: int) -> date:
-    """The spring bank holiday: last Monday in May, moved in jubilee years (2002, 2012, 2022).
-
-    Examples
-    --------
-    >>> spring_bank_holiday(2024), spring_bank_holiday(2022)
-    (datetime.date(2024, 5, 27), datetime.date(2022, 6, 2))
-    """
-    return _SPRING_MOVED.get(year) or _nth_monday(year, 5, last=True)
-
-
-def _substituted(days: list[date]) -> list[date]:
-    """Weekday holidays stay; weekend ones move to the next weekday not already a holiday."""
-    taken = {d for d in days if d.weekday() < 5}
-    for d in days:
-        if d.weekday() >= 5:
-            sub = d
-            while sub.weekday() >= 5 or sub in taken:
-                sub += _DAY
-            taken.add(sub)
-    return sorted(taken)
-
-
-def england_bank_holidays(year: int) -> list[date]:
-    """Bank holidays in England (and Wales) in a calendar year, with substitute days, sorted.
-
-    New Year's Day, Good Friday, Easter Monday, early May (first Monday; Fri 8 May 2020, Mon 8
-    May 1995), spring (:func:`spring_bank_holiday`), summer (last Monday in August), Christmas and
-    Boxing Day, plus one-off days (1981, 1999, 2002, 2011, 2012, 2022 jubilee and state funeral,
-    2023 coronation). A holiday on a weekend is replaced by the next weekday that is not already
-    a holiday. Valid from 1978; future one-off days are unknown.
-
-    Examples
-    --------
-    >>> [d.isoformat() for d in england_bank_holidays(2021)][-2:]
-    ['2021-12-27', '2021-12-28']
-    """
-    if year < _FIRST_RULE_YEAR:
-        raise ValueError(f"bank holiday rules are encoded from {_FIRST_RULE_YEAR}, not {year}")
-    easter = easter_sunday(year)
-    fixed = _substituted([date(year, 1, 1)]) + _substituted(
-        [date(year, 12, 25), date(year, 12, 26)]
-    )
-    moving = [
-        easter - 2 * _DAY,
-        easter + _DAY,
-        _EARLY_MAY_MOVED.get(year) or _nth_monday(year, 5),
-        spring_bank_holiday(year),
-        _nth_monday(year, 8, last=True),
-        *_EXTRA_HOLIDAYS.get(year, ()),
-    ]
-    return sorted(set(fixed + moving))
-
-
-# --------------------------------------------------------------------------------------------
 # DfE census terms (domain.md 2.2 and 7)
 
 
@@ -418,7 +123,7 @@ def _dfe_rows(year: int) -> list[tuple[str, int | None, date, date]]:
     return [
         ("autumn", None, date(y, 8, 1), date(y, 12, 31)),
         ("spring", None, date(y + 1, 1, 1), easter),
-        ("summer", 5, easter + _DAY, split - _DAY),
+        ("summer", 5, easter + DAY, split - DAY),
         ("summer", 6, split, date(y + 1, 7, 31)),
     ]
 
@@ -429,8 +134,8 @@ def _frame(rows: list[tuple], year: int, with_half: bool) -> pd.DataFrame:
             "academic_year": np.full(len(rows), parse_academic_year(year), dtype="i2"),
             "term": pd.Categorical([r[0] for r in rows], categories=TERMS, ordered=True),
             "half_term": pd.array([r[1] for r in rows], dtype="Int8"),
-            "start": pd.to_datetime([r[2] for r in rows]).astype(_UNIT),
-            "end": pd.to_datetime([r[3] for r in rows]).astype(_UNIT),
+            "start": pd.to_datetime([r[2] for r in rows]).astype(UNIT),
+            "end": pd.to_datetime([r[3] for r in rows]).astype(UNIT),
         }
     )
     return out if with_half else out.drop(columns="half_term")
@@ -487,11 +192,11 @@ def dfe_term_of(dates: pd.Series) -> pd.Series:
     >>> dfe_term_of(s).tolist()
     ['autumn', 'spring', 'summer', 'summer']
     """
-    s = _as_series(dates)
-    days, nat = _days(_datetime_values(s))
+    s = as_series(dates)
+    days, nat = day_numbers(datetime_values(s))
 
     def build(span: np.ndarray) -> np.ndarray:
-        year, month = _year_month(span)
+        year, month = year_month(span)
         uniq, pos = np.unique(year, return_inverse=True)
         easter = np.array(
             [np.datetime64(easter_sunday(int(y)), "D") for y in uniq], dtype="datetime64[D]"
@@ -499,7 +204,7 @@ def dfe_term_of(dates: pd.Series) -> pd.Series:
         easter_day = easter.view("i8")[pos]
         return np.where(month >= 8, 0, np.where(span <= easter_day, 1, 2)).astype("i1")
 
-    codes = _lookup(days, build)
+    codes = lookup(days, build)
     if nat is not None:
         codes = np.where(nat, -1, codes)
     return pd.Series(
@@ -520,15 +225,15 @@ def week_start(dates: pd.Series) -> pd.Series:
     >>> week_start(s).dt.strftime("%a %d %b").tolist()
     ['Mon 16 Dec', 'Mon 16 Dec', 'Mon 23 Dec']
     """
-    s = _as_series(dates)
-    values = _datetime_values(s)
-    days, nat = _days(values)
-    monday = days - _lookup(days, _dow)
+    s = as_series(dates)
+    values = datetime_values(s)
+    days, nat = day_numbers(values)
+    monday = days - lookup(days, day_of_week)
     unit = np.datetime_data(values.dtype)[0]
-    if unit in _PER_DAY:
-        out = (monday * _PER_DAY[unit]).view(f"datetime64[{unit}]")
+    if unit in PER_DAY:
+        out = (monday * PER_DAY[unit]).view(f"datetime64[{unit}]")
     else:
-        out = monday.astype("datetime64[D]").astype(_UNIT)
+        out = monday.astype("datetime64[D]").astype(UNIT)
     if nat is not None:
         out[nat] = np.datetime64("NaT")
     return pd.Series(out, index=s.index, name="week_start")
@@ -542,31 +247,12 @@ def is_weekend(dates: pd.Series) -> pd.Series:
     >>> is_weekend(pd.Series(pd.to_datetime(["2025-03-28", "2025-03-29", "2025-03-30"]))).tolist()
     [False, True, True]
     """
-    s = _as_series(dates)
-    days, nat = _days(_datetime_values(s))
-    out = _lookup(days, lambda span: _dow(span) >= 5)
+    s = as_series(dates)
+    days, nat = day_numbers(datetime_values(s))
+    out = lookup(days, lambda span: day_of_week(span) >= 5)
     if nat is not None:
         out &= ~nat
     return pd.Series(out, index=s.index, name="is_weekend")
-
-
-def _week_numbers(days: np.ndarray) -> np.ndarray:
-    """Monday-based week numbers (week 0 starts Mon 29 Dec 1969)."""
-    return _lookup(days, lambda span: (span + 3) // 7)
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of a small-range integer array, in linear time."""
-    if values.size == 0:
-        return values
-    lo = int(values.min())
-    present = np.zeros(int(values.max()) - lo + 1, dtype=bool)
-    present[values - lo] = True
-    return np.flatnonzero(present) + lo
-
-
-def _monday(week: np.ndarray | int) -> np.ndarray:
-    return (np.asarray(week, dtype="i8") * 7 - 3).astype("datetime64[D]")
 
 
 def school_weeks(dates: pd.Series) -> pd.DatetimeIndex:
@@ -580,9 +266,9 @@ def school_weeks(dates: pd.Series) -> pd.DatetimeIndex:
     >>> school_weeks(pd.Series(pd.to_datetime(["2024-12-20", "2024-12-16", "2025-01-06"]))).strftime("%d %b %Y").tolist()
     ['16 Dec 2024', '06 Jan 2025']
     """
-    days, nat = _days(_datetime_values(_as_series(dates)))
-    weeks = _week_numbers(days if nat is None else days[~nat])
-    return pd.DatetimeIndex(_monday(_distinct(weeks)).astype(_UNIT), name="week_start")
+    days, nat = day_numbers(datetime_values(as_series(dates)))
+    weeks = week_numbers(days if nat is None else days[~nat])
+    return pd.DatetimeIndex(week_monday(distinct(weeks)).astype(UNIT), name="week_start")
 
 
 def school_week_index(dates: pd.Series) -> pd.Series:
@@ -599,9 +285,9 @@ def school_week_index(dates: pd.Series) -> pd.Series:
     >>> school_week_index(s).tolist()
     [0, 0, 1, 2]
     """
-    s = _as_series(dates)
-    days, nat = _days(_datetime_values(s))
-    weeks = _week_numbers(days)
+    s = as_series(dates)
+    days, nat = day_numbers(datetime_values(s))
+    weeks = week_numbers(days)
     if weeks.size == 0:
         return pd.Series(np.empty(0, "i4"), index=s.index, name="school_week")
     valid = weeks if nat is None else weeks[~nat]
@@ -610,7 +296,7 @@ def school_week_index(dates: pd.Series) -> pd.Series:
     present = np.zeros(int(rel.max()) + 1, dtype=bool)
     present[rel if nat is None else rel[~nat]] = True
     ordinal = (np.cumsum(present) - 1).astype("i4")
-    return pd.Series(_nullable(ordinal[rel], nat, "int32"), index=s.index, name="school_week")
+    return pd.Series(nullable(ordinal[rel], nat, "int32"), index=s.index, name="school_week")
 
 
 # --------------------------------------------------------------------------------------------
@@ -646,9 +332,9 @@ class Window:
         >>> w.contains(pd.Series(pd.to_datetime(["2025-03-02 23:59", "2025-03-07 15:00", "2025-03-08 00:00"]))).tolist()
         [False, True, False]
         """
-        s = _as_series(dates)
-        values = _datetime_values(s)
-        lo, hi = np.datetime64(self.start, "D"), np.datetime64(self.end + _DAY, "D")
+        s = as_series(dates)
+        values = datetime_values(s)
+        lo, hi = np.datetime64(self.start, "D"), np.datetime64(self.end + DAY, "D")
         return pd.Series((values >= lo) & (values < hi), index=s.index, name="in_window")
 
 
@@ -660,7 +346,7 @@ def as_of_window(as_of: object, start_month: int = 8) -> Window:
     >>> as_of_window("2025-08-31", start_month=9)
     Window(start=datetime.date(2024, 9, 1), end=datetime.date(2025, 8, 31), academic_year=2024)
     """
-    end = _to_date(as_of, "as_of")
+    end = to_date(as_of, "as_of")
     year = academic_year_of(end, start_month)
     return Window(academic_year_bounds(year, start_month)[0], end, year)
 
@@ -681,16 +367,16 @@ def last_n_school_weeks(as_of: object, dates: pd.Series, n: int, start_month: in
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    end = _to_date(as_of, "as_of")
-    days, nat = _days(_datetime_values(_as_series(dates)))
+    end = to_date(as_of, "as_of")
+    days, nat = day_numbers(datetime_values(as_series(dates)))
     keep = days <= np.datetime64(end, "D").view("i8")
     if nat is not None:
         keep &= ~nat
-    weeks = _distinct(_week_numbers(days[keep]))
+    weeks = distinct(week_numbers(days[keep]))
     if weeks.size == 0:
         raise CalendarError(f"no dates on or before {end.isoformat()} to count school weeks from")
     first = weeks[-min(int(n), weeks.size)]
-    return Window(_monday(first).item(), end, academic_year_of(end, start_month))
+    return Window(week_monday(first).item(), end, academic_year_of(end, start_month))
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ analyse data half-termly and termly (domain.md 5), which is what :func:`term_win
 * :class:`TermDates` holds validated half-term rows, optionally per school (``urn``) or LA
   (``la_code``) with a default calendar; :meth:`TermDates.select` picks one calendar.
 * :func:`read_term_dates` reads a CSV or YAML term dates file and reports every problem with its
-  line; :func:`infer_half_terms` derives half-term blocks from the dates registers were taken.
+  line (the file reader and its checks are :mod:`attendance_lib.io.term_dates`);
+  :func:`infer_half_terms` derives half-term blocks from the dates registers were taken.
 
 Dates follow the conventions of :mod:`attendance_lib.calendar` (inclusive calendar days,
 academic years named by their starting year); invalid input raises
@@ -28,8 +29,6 @@ Window(start=datetime.date(2024, 11, 4), end=datetime.date(2024, 11, 20), academ
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -37,22 +36,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attendance_lib._dates import (
+    UNIT,
+    as_series,
+    datetime_values,
+    day_numbers,
+    distinct,
+    lookup,
+    to_date,
+)
 from attendance_lib.calendar import (
-    _UNIT,
     TERMS,
     CalendarError,
     Window,
-    _as_series,
-    _datetime_values,
-    _days,
-    _distinct,
-    _lookup,
-    _to_date,
     academic_year_bounds,
     academic_year_label,
     academic_years,
     parse_academic_year,
 )
+from attendance_lib.io.term_dates import CALENDAR_KEYS, TERM_DATES_COLUMNS, read_term_dates_table
 
 __all__ = [
     "TermDates",
@@ -61,9 +63,6 @@ __all__ = [
     "term_window",
     "half_term_window",
 ]
-
-_TABLE_COLUMNS = ("academic_year", "half_term", "start", "end")
-_KEY_COLUMNS = ("urn", "la_code")
 
 
 class TermDates:
@@ -122,7 +121,7 @@ class TermDates:
         for mask in choices:
             if mask.any():
                 return TermDates(
-                    tab[mask.to_numpy()].drop(columns=list(_KEY_COLUMNS), errors="ignore"),
+                    tab[mask.to_numpy()].drop(columns=list(CALENDAR_KEYS), errors="ignore"),
                     source=self.source,
                 )
         raise CalendarError(
@@ -130,7 +129,7 @@ class TermDates:
         )
 
     def _single(self) -> pd.DataFrame:
-        keys = [c for c in _KEY_COLUMNS if c in self._table]
+        keys = [c for c in CALENDAR_KEYS if c in self._table]
         if keys and len(self._table[keys].drop_duplicates()) > 1:
             raise CalendarError(
                 f"{self.source} holds several calendars ({', '.join(keys)}); choose one with .select()"
@@ -139,7 +138,7 @@ class TermDates:
 
     def _row_of(self, dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         tab = self._single()
-        days, nat = _days(_datetime_values(dates))
+        days, nat = day_numbers(datetime_values(dates))
         starts = tab["start"].to_numpy().astype("datetime64[D]").view("i8")
         ends = tab["end"].to_numpy().astype("datetime64[D]").view("i8")
 
@@ -152,7 +151,7 @@ class TermDates:
                         rows[lo - span[0] : hi - span[0] + 1] = i
             return rows
 
-        rows = _lookup(days, build)
+        rows = lookup(days, build)
         missing = rows < 0 if nat is None else (rows < 0) | nat
         return rows, missing
 
@@ -166,7 +165,7 @@ class TermDates:
         >>> t.half_term_of(pd.Series(pd.to_datetime(["2024-10-25", "2024-10-28", "2024-11-04"]))).tolist()
         [1, <NA>, 2]
         """
-        s = _as_series(dates)
+        s = as_series(dates)
         rows, missing = self._row_of(s)
         half = (
             self._table["half_term"].to_numpy()[np.where(missing, 0, rows)]
@@ -215,17 +214,17 @@ def _typed_table(table: pd.DataFrame) -> pd.DataFrame:
                 [parse_academic_year(v) for v in table["academic_year"]], dtype="i2"
             ),
             "half_term": half.to_numpy(dtype="i1"),
-            "start": pd.to_datetime(table["start"], format="ISO8601").astype(_UNIT).to_numpy(),
-            "end": pd.to_datetime(table["end"], format="ISO8601").astype(_UNIT).to_numpy(),
+            "start": pd.to_datetime(table["start"], format="ISO8601").astype(UNIT).to_numpy(),
+            "end": pd.to_datetime(table["end"], format="ISO8601").astype(UNIT).to_numpy(),
         }
     )
 
 
 def _normalise_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
-    missing = [c for c in _TABLE_COLUMNS if c not in table]
+    missing = [c for c in TERM_DATES_COLUMNS if c not in table]
     if missing:
         raise CalendarError(f"{source}: term dates table lacks columns {missing}")
-    keys = [c for c in _KEY_COLUMNS if c in table]
+    keys = [c for c in CALENDAR_KEYS if c in table]
     try:
         out = _typed_table(table)
     except (TypeError, ValueError) as exc:
@@ -250,175 +249,6 @@ def _normalise_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
     if problems:
         raise CalendarError(f"{source}: " + "; ".join(problems))
     return out
-
-
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_ALLOWED = {*_TABLE_COLUMNS, *_KEY_COLUMNS, "note", "notes", "description"}
-
-
-def _parse_file_date(text: str) -> date:
-    m = _DMY.match(text)
-    if m:
-        day, month, year = map(int, m.groups())
-        return date(year, month, day)
-    return date.fromisoformat(text)
-
-
-def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
-    """(line, {column: raw text}) records and structural problems of a CSV or YAML file."""
-    records, problems = [], []
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header = None
-            for row in reader:
-                if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-                    continue
-                if header is None:
-                    header = [c.strip().lower() for c in row]
-                    problems += [
-                        (reader.line_num, f"unknown column {c!r}")
-                        for c in header
-                        if c not in _ALLOWED
-                    ]
-                    lacking = [c for c in _TABLE_COLUMNS if c not in header]
-                    if lacking:
-                        return [], [*problems, (reader.line_num, f"missing column(s) {lacking}")]
-                    continue
-                if len(row) != len(header):
-                    problems.append(
-                        (reader.line_num, f"{len(row)} fields, header has {len(header)}")
-                    )
-                    continue
-                records.append(
-                    (reader.line_num, {h: c.strip() for h, c in zip(header, row, strict=True)})
-                )
-        return records, problems
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            return [], [(mark.line + 1 if mark else 1, f"not valid YAML ({exc.problem})")]
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == "term_dates"), None)
-        if not isinstance(node, yaml.SequenceNode):
-            return [], [(1, "expected a list of half-terms (or a 'term_dates' key holding one)")]
-        for item in node.value:
-            line = item.start_mark.line + 1
-            if not isinstance(item, yaml.MappingNode):
-                problems.append((line, "a half-term entry must be a mapping"))
-                continue
-            rec, ok = {}, True
-            for k, v in item.value:
-                key = str(k.value).strip().lower()
-                if key not in _ALLOWED:
-                    problems.append((line, f"unknown key {key!r}"))
-                elif not isinstance(v, yaml.ScalarNode):
-                    problems.append((line, f"{key} must be a single value"))
-                    ok = False
-                else:
-                    rec[key] = "" if v.tag.endswith(":null") else str(v.value).strip()
-            if ok:
-                records.append((line, rec))
-        return records, problems
-    raise CalendarError(f"term dates file {path} must be .csv, .yaml or .yml", path=str(path))
-
-
-def _check_record(line: int, rec: dict[str, str]) -> tuple[dict, list[tuple[int, str]]]:
-    """The parsed row (partial when there are problems) and the row's problems."""
-    problems, out = [], {}
-    for col in _TABLE_COLUMNS:
-        if not rec.get(col):
-            problems.append((line, f"{col} is missing"))
-    if problems:
-        return out, problems
-    try:
-        out["academic_year"] = parse_academic_year(rec["academic_year"])
-    except (ValueError, TypeError) as exc:
-        problems.append((line, str(exc)))
-    if not rec["half_term"].isdigit() or not 1 <= int(rec["half_term"]) <= 6:
-        problems.append((line, f"half_term {rec['half_term']!r} is not 1-6"))
-    else:
-        out["half_term"] = int(rec["half_term"])
-    for col in ("start", "end"):
-        try:
-            out[col] = _parse_file_date(rec[col])
-        except ValueError:
-            problems.append((line, f"{col} {rec[col]!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)"))
-    for col, pattern, what in (
-        ("urn", r"\d{6,7}", "6 or 7 digits"),
-        ("la_code", r"\d{3}|E\d{8}", "3 digits or E + 8 digits"),
-    ):
-        value = rec.get(col, "")
-        if value and not re.fullmatch(pattern, value):
-            problems.append((line, f"{col} {value!r} is not {what}"))
-        out[col] = value or None
-    if problems:
-        return out, problems
-    if out["end"] < out["start"]:
-        problems.append((line, f"end {out['end']} is before start {out['start']}"))
-    first, last = date(out["academic_year"], 8, 1), date(out["academic_year"] + 1, 8, 31)
-    for col in ("start", "end"):
-        if not first <= out[col] <= last:
-            problems.append(
-                (
-                    line,
-                    f"{col} {out[col]} is outside academic year {academic_year_label(out['academic_year'])}",
-                )
-            )
-    return out, problems
-
-
-def _check_calendar(rows: list[dict], claimed: set[tuple] | None) -> list[tuple[int, str]]:
-    """Duplicates, overlaps, order and completeness (six half-terms) within one calendar.
-
-    ``claimed`` holds ``(academic_year, half_term)`` of rows already reported as bad, so a bad
-    row is not reported a second time as a missing half-term; None skips the completeness check.
-    """
-    problems, seen, by_year = [], {}, {}
-    for r in rows:
-        key = (r["academic_year"], r["half_term"])
-        label = f"{academic_year_label(r['academic_year'])} half-term {r['half_term']}"
-        if key in seen:
-            problems.append((r["line"], f"{label} repeats line {seen[key]}"))
-            continue
-        seen[key] = r["line"]
-        by_year.setdefault(r["academic_year"], []).append(r)
-    ordered = sorted(
-        (r for r in rows if seen.get((r["academic_year"], r["half_term"])) == r["line"]),
-        key=lambda r: r["start"],
-    )
-    for prev, cur in zip(ordered, ordered[1:], strict=False):
-        if cur["start"] <= prev["end"]:
-            problems.append(
-                (
-                    cur["line"],
-                    f"{cur['start']} to {cur['end']} overlaps line {prev['line']} ({prev['start']} to {prev['end']})",
-                )
-            )
-        elif (cur["academic_year"], cur["half_term"]) < (prev["academic_year"], prev["half_term"]):
-            problems.append(
-                (
-                    cur["line"],
-                    f"half-term {cur['half_term']} starts after half-term {prev['half_term']} (line {prev['line']})",
-                )
-            )
-    for year, year_rows in by_year.items() if claimed is not None else ():
-        have = sorted(r["half_term"] for r in year_rows)
-        if have != [1, 2, 3, 4, 5, 6]:
-            lack = sorted(set(range(1, 7)) - set(have) - {h for y, h in claimed if y == year})
-            if not lack:
-                continue
-            problems.append(
-                (
-                    min(r["line"] for r in year_rows),
-                    f"academic year {academic_year_label(year)} lacks half-term(s) {lack}",
-                )
-            )
-    return problems
 
 
 def read_term_dates(path: str | Path) -> TermDates:
@@ -447,40 +277,7 @@ def read_term_dates(path: str | Path) -> TermDates:
     ...
     attendance_lib.calendar.CalendarError: term dates file ...terms.csv, line 2: end 2024-09-01 is before start 2024-09-04
     """
-    path = Path(path)
-    records, problems = _read_records(path)
-    # completeness is only judged when every bad row can be told apart by year and half-term
-    judge_complete = not problems
-    good, claimed = [], set()
-    for line, rec in records:
-        row, found = _check_record(line, rec)
-        problems += found
-        if not found:
-            good.append({**row, "line": line})
-        elif "academic_year" in row and "half_term" in row:
-            key = (rec.get("urn") or None, rec.get("la_code") or None)
-            claimed.add((*key, row["academic_year"], row["half_term"]))
-        else:
-            judge_complete = False
-    calendars: dict[tuple, list[dict]] = {}
-    for r in good:
-        calendars.setdefault((r["urn"], r["la_code"]), []).append(r)
-    for key, rows in calendars.items():
-        known = {c[2:] for c in claimed if c[:2] == key}
-        problems += _check_calendar(rows, known if judge_complete else None)
-    if not records and not problems:
-        problems.append((1, "no term dates"))
-    if problems:
-        problems = sorted(dict.fromkeys(problems), key=lambda p: p[0])
-        if len(problems) == 1:
-            message = f"term dates file {path}, line {problems[0][0]}: {problems[0][1]}"
-        else:
-            lines = "\n".join(f"  line {n}: {text}" for n, text in problems)
-            message = f"term dates file {path} has {len(problems)} problems:\n{lines}"
-        raise CalendarError(message, path=str(path), problems=problems)
-    table = pd.DataFrame(good).drop(columns="line")
-    table = table.drop(columns=[k for k in _KEY_COLUMNS if table[k].isna().all()])
-    return TermDates(table, source=str(path))
+    return TermDates(read_term_dates_table(path), source=str(path))
 
 
 def infer_half_terms(dates: Iterable[date] | pd.Series, min_gap_weekdays: int = 5) -> TermDates:
@@ -513,14 +310,14 @@ def infer_half_terms(dates: Iterable[date] | pd.Series, min_gap_weekdays: int = 
         or min_gap_weekdays < 1
     ):
         raise ValueError(f"min_gap_weekdays must be a positive int, got {min_gap_weekdays!r}")
-    s = _as_series(dates)
-    days, nat = _days(_datetime_values(s))
+    s = as_series(dates)
+    days, nat = day_numbers(datetime_values(s))
     if nat is not None:
         days = days[~nat]
     if days.size == 0:
         raise CalendarError("no register dates to infer half-terms from")
-    uniq = _distinct(days).astype("datetime64[D]")
-    years = academic_years(pd.Series(uniq.astype(_UNIT))).to_numpy()
+    uniq = distinct(days).astype("datetime64[D]")
+    years = academic_years(pd.Series(uniq.astype(UNIT))).to_numpy()
     gap = np.busday_count(uniq[:-1] + 1, uniq[1:])
     new_block = np.r_[True, (gap >= min_gap_weekdays) | (years[1:] != years[:-1])]
     first = np.flatnonzero(new_block)
@@ -528,8 +325,8 @@ def infer_half_terms(dates: Iterable[date] | pd.Series, min_gap_weekdays: int = 
     table = pd.DataFrame(
         {
             "academic_year": years[first],
-            "start": uniq[first].astype(_UNIT),
-            "end": uniq[last].astype(_UNIT),
+            "start": uniq[first].astype(UNIT),
+            "end": uniq[last].astype(UNIT),
         }
     )
     table.insert(1, "half_term", table.groupby("academic_year").cumcount() + 1)
@@ -553,7 +350,7 @@ def term_window(as_of: object, term_dates: TermDates) -> Window:
     >>> term_window("2025-02-18", t)
     Window(start=datetime.date(2025, 1, 6), end=datetime.date(2025, 2, 18), academic_year=2024)
     """
-    end = _to_date(as_of, "as_of")
+    end = to_date(as_of, "as_of")
     tab, row = term_dates._latest_started(end)
     half = int(row["half_term"])
     if half > 6:
@@ -580,6 +377,6 @@ def half_term_window(as_of: object, term_dates: TermDates) -> Window:
     >>> half_term_window("2024-10-30", t)
     Window(start=datetime.date(2024, 9, 4), end=datetime.date(2024, 10, 25), academic_year=2024)
     """
-    end = _to_date(as_of, "as_of")
+    end = to_date(as_of, "as_of")
     _, row = term_dates._latest_started(end)
     return Window(row["start"].date(), min(end, row["end"].date()), int(row["academic_year"]))

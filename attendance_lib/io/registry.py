@@ -1,0 +1,110 @@
+"""Dense integer ids for the pupils, schools, codes and enrolments of one ingest.
+
+One concept: the id space that the marks reader and the store share. :class:`Registry` gives out
+dense ids for UPNs, URNs and codes, and for enrolments (a pupil at a school), in first-seen
+order; :class:`Enrolments` holds a pupils file's enrolment windows (admission and leaving dates)
+as sorted integer keys, so each mark's enrolment is found with one ``searchsorted``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import upn as upn_mod
+from ._chunks import day_numbers
+
+__all__ = ["Registry", "Enrolments"]
+
+
+class Registry:
+    """Dense integer ids for UPNs, URNs and codes, shared by every file of one ingest."""
+
+    def __init__(self) -> None:
+        self.upn_ids: dict[str, int] = {}
+        self.upns: list[str] = []
+        self.upn_problem: dict[str, str | None] = {}
+        self.urn_ids: dict[str, int] = {}
+        self.urns: list[str] = []
+        self.code_ids: dict[str, int] = {}
+        self.enrolment_id: dict[int, int] = {}
+
+    @classmethod
+    def from_lists(cls, upns: list[str], urns: list[str]) -> Registry:
+        """A registry continuing the ids a store has already given out."""
+        reg = cls()
+        reg.upns = list(upns)
+        reg.upn_ids = {u: i for i, u in enumerate(reg.upns)}
+        reg.urns = list(urns)
+        reg.urn_ids = {u: i for i, u in enumerate(reg.urns)}
+        return reg
+
+    def upn_id(self, u: str) -> int:
+        i = self.upn_ids.get(u)
+        if i is None:
+            i = self.upn_ids[u] = len(self.upns)
+            self.upns.append(u)
+        return i
+
+    def urn_id(self, u: str) -> int:
+        i = self.urn_ids.get(u)
+        if i is None:
+            i = self.urn_ids[u] = len(self.urns)
+            self.urns.append(u)
+        return i
+
+    def enrolment_ids(self, pid: np.ndarray, gid: np.ndarray,
+                      table: dict[int, int] | None = None) -> np.ndarray:
+        """Dense enrolment ids for (pupil, school) pairs, given in first-seen row order.
+
+        Only the first row of each run of the same pair is looked up, so a file grouped by
+        enrolment costs one dictionary lookup per enrolment, not per mark. ``table`` (default:
+        this registry's) holds the ids given out so far.
+        """
+        key = (pid << 20) | np.where(gid < 0, 0, gid)
+        if len(key) == 0:
+            return np.zeros(0, np.int64)
+        brk = np.ones(len(key), bool)
+        brk[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(brk)
+        ids = self.enrolment_id if table is None else table
+        run_ids = np.fromiter((ids.setdefault(int(k), len(ids)) for k in key[starts]),
+                              np.int64, len(starts))
+        return run_ids[np.cumsum(brk) - 1]
+
+    def code_id(self, c: str) -> int:
+        return self.code_ids.setdefault(c, len(self.code_ids))
+
+    def check_upn(self, u: str) -> str | None:
+        if u not in self.upn_problem:
+            self.upn_problem[u] = upn_mod.upn_problem(u)
+        return self.upn_problem[u]
+
+
+@dataclass
+class Enrolments:
+    """Enrolment windows from a pupils frame, as sorted integer keys for fast lookup."""
+
+    keys: np.ndarray
+    admission: np.ndarray
+    leaving: np.ndarray
+
+    @classmethod
+    def from_pupils(cls, pupils: pd.DataFrame, reg: Registry) -> Enrolments:
+        pid = np.fromiter((reg.upn_id(u) for u in pupils["upn"]), np.int64, len(pupils))
+        gid = np.fromiter((reg.urn_id(u) for u in pupils["urn"]), np.int64, len(pupils))
+        keys = (pid << 20) | gid
+        lo = np.iinfo(np.int32).min
+        hi = np.iinfo(np.int32).max
+        adm = (day_numbers(pupils["admission_date"]) if "admission_date" in pupils
+               else np.full(len(pupils), lo, np.int32))
+        if "admission_date" in pupils:
+            adm = np.where(pupils["admission_date"].isna().to_numpy(), lo, adm)
+        lev = (day_numbers(pupils["leaving_date"]) if "leaving_date" in pupils
+               else np.full(len(pupils), hi, np.int32))
+        if "leaving_date" in pupils:
+            lev = np.where(pupils["leaving_date"].isna().to_numpy(), hi, lev)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], np.asarray(adm)[order], np.asarray(lev)[order])
