@@ -74,11 +74,30 @@ _INTERVENTIONS = typer.Option(None, "--interventions", help="Interventions CSV."
 _MAPPING = typer.Option(None, "--mapping", help="YAML column mapping (see params/).")
 _START = typer.Option(None, "--year-start-month",
                       help="Academic year start: 8 (DfE statistics, default) or 9.")
+_INGEST_STORE = typer.Option(..., "--store", help="Store folder (created if new).")
+_VALIDATE_STORE = typer.Option(None, "--store",
+                               help="Existing store to check enrolments against.")
+_FORMAT = typer.Option("auto", "--format",
+                       help="Format of the --marks files: auto (detect by content and say which),"
+                            " canonical, wonde, sims-xml, ctf, weekly-grid or weekly.")
+_LOCAL = typer.Option(None, "--local-codes",
+                      help="Schools' own codes -> statutory codes: a YAML with a local_codes "
+                           "section, or a SIMS attendance-code export.")
+_ROSTER = typer.Option(None, "--roster",
+                       help="CSV of vendor id -> UPN, URN (vendor_id, upn, urn) for formats "
+                            "that name pupils by MIS id (SIMS PersonID, Bromcom StudentId).")
+_DAY_FIRST = typer.Option(False, "--day-first",
+                          help="The files' dd/mm/yyyy dates are UK dates even if every one "
+                               "could be read month-first (otherwise such files are refused).")
 
 
 def _load(store_dir, marks, weekly, pupils, schools, interventions, mapping, start_month,
-          dry_run):
+          dry_run, fmt="auto", local_codes=None, roster=None, day_first=False):
+    from .io.formats import FORMATS
     from .store import Store
+
+    if fmt not in FORMATS:
+        _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
     from tqdm import tqdm
 
@@ -90,36 +109,43 @@ def _load(store_dir, marks, weekly, pupils, schools, interventions, mapping, sta
               disable=not sys.stderr.isatty()) as bar:
         return store.ingest(marks or (), weekly=weekly or (), pupils=pupils, schools=schools,
                             interventions=interventions, mapping=mapping,
-                            start_month=start_month, dry_run=dry_run, progress=bar.update)
+                            start_month=start_month, dry_run=dry_run, progress=bar.update,
+                            fmt=fmt, local_codes=local_codes, roster_file=roster,
+                            day_first=day_first)
 
 
 @app.command()
 @_user_errors
-def ingest(store: Path = typer.Option(..., "--store", help="Store folder (created if new)."),
+def ingest(store: Path = _INGEST_STORE,
            marks: list[Path] = _MARKS, weekly_marks: list[Path] = _WEEKLY,
            pupils: Path = _PUPILS, schools: Path = _SCHOOLS,
            interventions: Path = _INTERVENTIONS, mapping: Path = _MAPPING,
-           year_start_month: int = _START) -> None:
-    """Validate files and load them into the store; print rows read / loaded / quarantined."""
+           year_start_month: int = _START, fmt: str = _FORMAT, local_codes: Path = _LOCAL,
+           roster: Path = _ROSTER, day_first: bool = _DAY_FIRST) -> None:
+    """Validate files and load them into the store; print rows read / loaded / quarantined.
+
+    Each marks file's format is printed first among its notes ("format: ...")."""
     result = _load(store, marks, weekly_marks, pupils, schools, interventions, mapping,
-                   year_start_month, dry_run=False)
+                   year_start_month, dry_run=False, fmt=fmt, local_codes=local_codes,
+                   roster=roster, day_first=day_first)
     _print_reports(result)
     print(f"store: {Path(store).resolve()}")
 
 
 @app.command()
 @_user_errors
-def validate(store: Path = typer.Option(None, "--store",
-                                        help="Existing store to check enrolments against."),
+def validate(store: Path = _VALIDATE_STORE,
              marks: list[Path] = _MARKS, weekly_marks: list[Path] = _WEEKLY,
              pupils: Path = _PUPILS, schools: Path = _SCHOOLS,
              interventions: Path = _INTERVENTIONS, mapping: Path = _MAPPING,
-             year_start_month: int = _START) -> None:
+             year_start_month: int = _START, fmt: str = _FORMAT, local_codes: Path = _LOCAL,
+             roster: Path = _ROSTER, day_first: bool = _DAY_FIRST) -> None:
     """Report what a load would quarantine; change nothing. Exit 1 if any row would be."""
     import tempfile
 
     result = _load(store or Path(tempfile.mkdtemp(prefix="validate-")), marks, weekly_marks,
-                   pupils, schools, interventions, mapping, year_start_month, dry_run=True)
+                   pupils, schools, interventions, mapping, year_start_month, dry_run=True,
+                   fmt=fmt, local_codes=local_codes, roster=roster, day_first=day_first)
     _print_reports(result)
     if result.rows_quarantined:
         raise typer.Exit(1)
@@ -207,6 +233,31 @@ def synth(out: Path = typer.Option(..., "--out", help="Folder to write the synth
         print(f"  {label:<14}{path}")
     print(f"load it with: attendance ingest --store DIR --marks {res.marks} --pupils "
           f"{res.pupils} --schools {res.schools} --interventions {res.interventions}")
+
+
+mapping_app = typer.Typer(no_args_is_help=True,
+                          help="Column mappings for exports with other headings.")
+app.add_typer(mapping_app, name="mapping")
+
+
+_SUGGEST_FILE = typer.Argument(..., help="A CSV export with a header row.")
+_SUGGEST_OUT = typer.Option(None, "--out", help="Write the YAML here (default: print it).")
+
+
+@mapping_app.command("suggest")
+@_user_errors
+def mapping_suggest(file: Path = _SUGGEST_FILE, out: Path = _SUGGEST_OUT) -> None:
+    """Propose a YAML column mapping from the file's headings, for you to check and confirm."""
+    from .io.mapping_suggest import suggest_mapping, to_yaml
+
+    text = to_yaml(suggest_mapping(file), file)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    if out.exists():
+        _fail(f"{out}: already exists; not overwritten (choose another --out)")
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote a suggested mapping to {out}: check every line, then use --mapping {out}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -11,6 +11,11 @@ Layout under the store folder::
     quarantine/<time>.csv       rows that were not loaded, with file, line and reason
     store.duckdb                views over the Parquet files, for an analyst's own queries
 
+Marks files may be in any MIS format ``attendance_lib.io.formats`` reads (``fmt``: canonical,
+Wonde JSON, SIMS XML, CTF, weekly grids or strings, or ``auto`` to detect by content); each is
+converted to the canonical rows and checked by the same marks reader (issue 8,
+../shared/reference/mis_formats.md).
+
 Re-loading a file already loaded (same SHA-256) adds nothing. A mark for a pupil-session that is
 already in the store from another file is quarantined: as a duplicate when the code is the same,
 as a conflict when it differs. Pupils, schools and interventions are replaced row by row
@@ -25,9 +30,9 @@ from __future__ import annotations
 import json
 import os
 import queue
-import threading
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,8 +44,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .io import roster
+from .io import formats, roster
 from .io._common import LoadReport, check_input_file, file_sha256
+from .io._convert import Converted
 from .io.marks import Enrolments, MarksReader, Registry, weekly_to_long
 
 __all__ = ["Store", "IngestResult", "StoreError"]
@@ -321,11 +327,20 @@ class Store:
                pupils: str | Path | None = None, schools: str | Path | None = None,
                interventions: str | Path | None = None, mapping: str | Path | None = None,
                start_month: int | None = None, dry_run: bool = False,
-               progress=None) -> IngestResult:
+               progress=None, fmt: str = "canonical", local_codes: str | Path | None = None,
+               roster_file: str | Path | None = None, day_first: bool = False
+               ) -> IngestResult:
         """Validate and load files; with ``dry_run`` report what would happen, change nothing.
 
         Every file is checked (exists, right kind, required columns) before anything is
         written, so a wrong file stops the load with one message and loads nothing.
+
+        ``fmt`` is the format of the ``marks`` files (:data:`attendance_lib.io.formats.FORMATS`;
+        ``auto`` detects each by content and the report's first note says which was chosen);
+        ``local_codes`` maps schools' own codes (a YAML ``local_codes`` section or a SIMS code
+        export); ``roster_file`` is a CSV of vendor id -> UPN, URN for formats that name pupils by
+        MIS id; ``day_first`` declares ``dd/mm/yyyy`` dates UK dates even when every one is
+        ambiguous.
         """
         if self.urns is not None:
             raise StoreError("a store restricted to some schools is read-only")
@@ -338,8 +353,12 @@ class Store:
                                  f"{settings['start_month']}; it cannot change once loaded")
             settings["start_month"] = start_month
         sm = int(settings.get("start_month", 8))
+        if fmt not in formats.FORMATS:
+            raise StoreError(f"format must be one of {', '.join(formats.FORMATS)}, not {fmt!r}")
         for p in marks:
-            check_input_file(p, "a register marks file (CSV or Parquet)", allow_parquet=True)
+            check_input_file(p, "a register marks file (CSV or Parquet)" if fmt == "canonical"
+                             else f"a register marks file ({fmt})",
+                             allow_parquet=fmt in ("canonical", "auto"))
         for p in weekly:
             check_input_file(p, "a weekly marks CSV")
         result = IngestResult()
@@ -359,12 +378,19 @@ class Store:
         enr = None
         if all_pupils is not None and len(all_pupils):
             enr = Enrolments.from_pupils(all_pupils, reg)
+        prep = formats.prepare(marks, fmt, mapping=mapping, local_codes=local_codes,
+                               roster=roster_file, start_month=sm, day_first=day_first,
+                               schools=self._merged("schools", frames.get("schools"), ["urn"]))
         known = {ld["sha256"] for ld in settings.get("loads", [])}
         staged: list[tuple[dict, Path, Path]] = []
         stage = Path(tempfile.mkdtemp(prefix="ingest-", dir=self._stage_parent(dry_run)))
         try:
-            sources = [(p, None) for p in marks] + [(p, "weekly") for p in weekly]
+            sources = [(c.path, c) for c in prep.sources] + [(p, "weekly") for p in weekly]
+            n_marks = sum(1 for _, k in sources if k == "weekly" or k.has_marks)
             for path, kind in sources:
+                if isinstance(kind, Converted) and not kind.has_marks:
+                    result.reports.append(kind.report)  # a roster, code export, students...
+                    continue
                 sha = file_sha256(path)
                 if sha in known:
                     result.skipped.append(str(path))
@@ -373,23 +399,23 @@ class Store:
                     result.reports.append(rep)
                     continue
                 if kind == "weekly":
-                    table, wrep = weekly_to_long(path, mapping)
+                    table, wrep = weekly_to_long(path, mapping, day_first=day_first)
                     reader = MarksReader(path, registry=reg, enrolments=enr, start_month=sm,
                                          source=table, kind="weekly marks")
                 else:
-                    reader = MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
-                                         start_month=sm)
+                    reader = formats.marks_reader(kind, reg=reg, enr=enr, start_month=sm,
+                                                  mapping=mapping, day_first=day_first)
                 load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{sha[:12]}"
                 mpath, apath = stage / f"{load_id}.marks.parquet", stage / f"{load_id}.agg.parquet"
                 def again(path=path, kind=kind):
-                    if kind == "weekly":
+                    if kind == "weekly" or kind.table is not None:
                         return None
                     return MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
-                                       start_month=sm)
+                                       start_month=sm, day_first=day_first)
 
                 # a dry run still stages (in a temporary folder) when the store has marks, so
                 # marks already in the store are reported just as a real load would
-                check_only = dry_run and not self._files("marks") and len(sources) == 1
+                check_only = dry_run and not self._files("marks") and n_marks == 1
                 self._stage_marks(reader, again, mpath, apath, check_only, progress)
                 rep = reader.report
                 if kind == "weekly":
@@ -397,6 +423,8 @@ class Store:
                     rep.quarantine = pd.concat([wrep.quarantine, rep.quarantine],
                                                ignore_index=True)
                     rep.notes = wrep.notes + rep.notes
+                else:
+                    rep = formats.finish_report(reader, kind)
                 rep.sha256 = sha
                 result.reports.append(rep)
                 known.add(sha)

@@ -2,9 +2,16 @@
 
 Every loader follows one contract (product.md, "Inputs the loaders accept"):
 
-* a file that is not what was expected (missing, empty, not UTF-8, a spreadsheet or Parquet file
-  renamed ``.csv``, missing required columns) raises :class:`InputFileError` with one sentence
-  naming the file and what was expected, and nothing is loaded;
+* a file that is not what was expected (missing, empty, binary rather than text, a spreadsheet or
+  Parquet file renamed ``.csv``, missing required columns, dates ambiguous throughout) raises
+  :class:`InputFileError` with one sentence naming the file and what was expected, and nothing
+  is loaded;
+* text is decoded as UTF-8 (with or without a byte-order mark), cp1252 or ISO-8859-1, detected
+  and recorded in the report (:mod:`attendance_lib.io.encodings`;
+  ../shared/reference/mis_formats.md section 0, "Encodings");
+* UK ``dd/mm/yyyy`` dates are read day-first; a file whose dates could all be read either way
+  (no ISO date and no day above 12) is refused, not guessed (:class:`DateEvidence`;
+  mis_formats.md section 0, "Dates"), unless the mapping declares ``date_order: day-first``;
 * otherwise every row is either loaded or quarantined with its file, line and reason, and
   ``rows_read == rows_loaded + rows_quarantined`` (:class:`LoadReport`).
 """
@@ -12,12 +19,16 @@ Every loader follows one contract (product.md, "Inputs the loaders accept"):
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+
+from .encodings import binary_problem, encoding_note, file_encoding
 
 __all__ = [
     "InputFileError",
@@ -33,11 +44,21 @@ __all__ = [
     "read_csv_strings",
     "read_csv_lines",
     "MAPPING_SECTIONS",
+    "MAPPING_OPTIONS",
+    "mapping_options",
+    "load_mapping_section",
+    "DateEvidence",
+    "file_text_encoding",
 ]
 
 QUARANTINE_COLUMNS = ["file", "line", "reason", "raw"]
-#: the input kinds a column-mapping YAML may have a section for
-MAPPING_SECTIONS = ("marks", "weekly_marks", "pupils", "schools", "interventions")
+#: the input kinds a column-mapping YAML may have a section for (``local_codes`` maps a school's
+#: own codes to statutory ones: :mod:`attendance_lib.io.local_codes`)
+MAPPING_SECTIONS = ("marks", "weekly_marks", "weekly_grid", "roster", "pupils", "schools",
+                    "interventions", "local_codes")
+#: top-level settings a mapping YAML may hold besides its sections
+MAPPING_OPTIONS = ("date_order",)
+_DATE_ORDERS = ("day-first",)
 
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook?)",
@@ -69,6 +90,10 @@ class LoadReport:
         default_factory=lambda: pd.DataFrame(columns=QUARANTINE_COLUMNS))
     notes: list[str] = field(default_factory=list)
     sha256: str | None = None
+    #: the text encoding the file was read with (``utf-8``, ``utf-8-sig``, ``cp1252``, ...)
+    encoding: str | None = None
+    #: the input format (``canonical``, ``wonde``, ``sims-xml``, ``ctf``, ``weekly-grid``, ...)
+    format: str | None = None
 
     @property
     def rows_quarantined(self) -> int:
@@ -100,7 +125,9 @@ def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
 def check_input_file(path: str | Path, expected: str, *, allow_parquet: bool = False) -> str:
     """Check a file exists, is not empty and is of the expected kind; return its format.
 
-    Returns ``"csv"`` or ``"parquet"``. Raises :class:`InputFileError` otherwise.
+    Returns ``"csv"`` (any text file) or ``"parquet"``. Raises :class:`InputFileError` otherwise.
+    Text in any encoding passes (:func:`file_text_encoding` says which); binary data, UTF-16,
+    workbooks, archives and PDFs do not.
     """
     p = Path(path)
     if not p.exists():
@@ -120,17 +147,9 @@ def check_input_file(path: str | Path, expected: str, *, allow_parquet: bool = F
     if p.suffix.lower() == ".parquet" and allow_parquet:
         raise InputFileError(p, f"has a .parquet name but is not a Parquet file "
                                 f"(expected {expected})")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the 64 KiB boundary is fine; anywhere else (and in a
-        # file shorter than 64 KiB, whose end is really its end) it is not UTF-8
-        cut = (len(head) == 1 << 16 and exc.start >= len(head) - 3
-               and exc.reason == "unexpected end of data")
-        if not cut:
-            raise InputFileError(
-                p, f"is not UTF-8 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
-                   f"expected {expected} saved as UTF-8 CSV") from None
+    problem = binary_problem(head)
+    if problem:
+        raise InputFileError(p, f"{problem}; expected {expected}")
     if not head.strip(b"\xef\xbb\xbf \r\n\t,"):
         raise InputFileError(p, f"has no data (expected {expected})")
     return "csv"
@@ -141,7 +160,14 @@ def read_csv_strings(path: str | Path, expected: str) -> pd.DataFrame:
     return read_csv_lines(path, expected)[0]
 
 
-def read_csv_lines(path: str | Path, expected: str, *, skipinitialspace: bool = True
+def file_text_encoding(path: str | Path) -> str:
+    """The encoding a text input is read with (:func:`attendance_lib.io.encodings.file_encoding`:
+    BOM, then UTF-8, then cp1252, then ISO-8859-1; mis_formats.md section 0)."""
+    return file_encoding(path)
+
+
+def read_csv_lines(path: str | Path, expected: str, *, skipinitialspace: bool = True,
+                   notes: list[str] | None = None
                    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Read a CSV as text and say which file line each row came from.
 
@@ -149,10 +175,16 @@ def read_csv_lines(path: str | Path, expected: str, *, skipinitialspace: bool = 
     row ``i`` starts (the header is line 1), counting blank lines and line breaks inside quoted
     values, so a quarantine's line numbers point at the right line; ``blank_lines`` are the lines
     that held no values at all, which are not rows (they are neither loaded nor quarantined).
+    The encoding is detected (:func:`file_text_encoding`); when ``notes`` is given, a note naming
+    it is appended unless it is plain UTF-8.
     """
     check_input_file(path, expected)
+    enc = file_text_encoding(path)
+    if notes is not None:
+        notes.extend(encoding_note(enc))
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+        df = pd.read_csv(path, dtype=str, keep_default_na=False,
+                         encoding="utf-8-sig" if enc.startswith("utf-8") else enc,
                          skipinitialspace=skipinitialspace, skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         raise InputFileError(path, f"is not UTF-8 text ({exc.reason}); expected {expected}") \
@@ -237,27 +269,62 @@ def load_mapping(path: str | Path | None, section: str) -> dict[str, str]:
           session: AM/PM
           code: Mark
 
-    Unknown canonical names are an error (so a typo is not silently ignored).
+    Unknown canonical names are an error (so a typo is not silently ignored). Besides the
+    sections (:data:`MAPPING_SECTIONS`) the file may hold ``date_order: day-first``
+    (:func:`mapping_options`).
     """
     if path is None:
         return {}
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(p, "mapping file not found (expected a YAML column mapping)")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputFileError(p, f"is not valid YAML ({exc})") from None
-    if not isinstance(doc, dict):
-        raise InputFileError(p, "expected a YAML mapping of input kinds to column mappings")
-    unknown = sorted(str(k) for k in doc if k not in MAPPING_SECTIONS)
-    if unknown:
-        raise InputFileError(p, f"the column mapping has unknown section(s) {', '.join(unknown)}; "
-                                f"known sections: {', '.join(MAPPING_SECTIONS)}")
+    p, doc = _mapping_doc(path)
     section_map = doc.get(section) or {}
     if not isinstance(section_map, dict):
         raise InputFileError(p, f"section {section!r} must map canonical names to column names")
     return {str(k): str(v) for k, v in section_map.items()}
+
+
+def _mapping_doc(path: str | Path) -> tuple[Path, dict]:
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "mapping file not found (expected a YAML column mapping)")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputFileError(p, f"is not valid YAML ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(p, "expected a YAML mapping of input kinds to column mappings")
+    _check_mapping_keys(p, doc)
+    return p, doc
+
+
+def _check_mapping_keys(p: Path, doc: dict) -> None:
+    unknown = sorted(str(k) for k in doc if k not in MAPPING_SECTIONS + MAPPING_OPTIONS)
+    if unknown:
+        raise InputFileError(p, f"the column mapping has unknown section(s) {', '.join(unknown)}; "
+                                f"known sections: {', '.join(MAPPING_SECTIONS)}; settings: "
+                                f"{', '.join(MAPPING_OPTIONS)}")
+    order = doc.get("date_order")
+    if order is not None and order not in _DATE_ORDERS:
+        raise InputFileError(p, f"date_order {order!r} is not supported; the only setting is "
+                                f"'day-first' (UK dd/mm/yyyy)")
+
+
+def mapping_options(path: str | Path | None) -> dict[str, str]:
+    """Top-level settings of a mapping YAML (:data:`MAPPING_OPTIONS`), e.g.
+    ``{"date_order": "day-first"}``: the file's ``dd/mm/yyyy`` dates are UK dates even when
+    every one of them could also be read month-first (mis_formats.md section 0, "Dates")."""
+    if path is None:
+        return {}
+    _, doc = _mapping_doc(path)
+    return {k: str(doc[k]) for k in MAPPING_OPTIONS if doc.get(k) is not None}
+
+
+def load_mapping_section(path: str | Path | None, section: str):
+    """One section of a mapping YAML as written (``None`` when absent); for nested sections
+    such as ``local_codes``."""
+    if path is None:
+        return None
+    _, doc = _mapping_doc(path)
+    return doc.get(section)
 
 
 def apply_mapping(columns, mapping: dict[str, str], known: set[str], path) -> dict[str, str]:
@@ -273,3 +340,74 @@ def apply_mapping(columns, mapping: dict[str, str], known: set[str], path) -> di
         if k not in rename.values() and k not in columns and k in lower:
             rename[lower[k]] = k
     return rename
+
+
+_SLASH = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_ISO = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+
+
+class DateEvidence:
+    """What a file's date strings say about their order (mis_formats.md section 0, "Dates").
+
+    UK exports write ``dd/mm/yyyy`` and are read day-first. A file is *ambiguous throughout*
+    when it has ``nn/nn/yyyy`` dates, no ISO date and no date whose first number is above 12:
+    every date could be day-first or month-first, so it is refused (:meth:`problem`), not
+    guessed. A file whose only telling dates have a second number above 12 is month-first (US)
+    and refused too. ``day_first=True`` (the mapping's ``date_order: day-first``) accepts them.
+
+    Examples
+    --------
+    >>> e = DateEvidence(); e.add(["02/09/2024", "03/09/2024"]); e.ambiguous
+    True
+    >>> e.add(["13/09/2024"]); e.ambiguous
+    False
+    """
+
+    def __init__(self, day_first: bool = False):
+        self.day_first = day_first
+        self.iso = False
+        self.slash = 0
+        self.day_proof: str | None = None  # a date only day-first can read (13/09/2024)
+        self.month_proof: str | None = None  # a date only month-first can read (09/13/2024)
+        self.example: str | None = None
+
+    def add(self, values: Iterable) -> None:
+        """Take note of some date strings (distinct values are enough)."""
+        if self.day_first or (self.iso and self.day_proof):
+            return
+        for v in values:
+            if v is None or not isinstance(v, str):
+                continue
+            m = _SLASH.match(v)
+            if m is None:
+                if _ISO.match(v):
+                    self.iso = True
+                continue
+            a, b = int(m.group(1)), int(m.group(2))
+            self.slash += 1
+            if self.example is None:
+                self.example = v.strip()
+            if a > 12 and b <= 12 and self.day_proof is None:
+                self.day_proof = v.strip()
+            elif b > 12 and a <= 12 and self.month_proof is None:
+                self.month_proof = v.strip()
+
+    @property
+    def ambiguous(self) -> bool:
+        return (not self.day_first and self.slash > 0 and not self.iso
+                and self.day_proof is None)
+
+    def problem(self) -> str | None:
+        """The refusal message for an ambiguous or month-first file, else ``None``."""
+        if not self.ambiguous:
+            return None
+        if self.month_proof is not None:
+            return (f"dates are month-first (US mm/dd/yyyy): '{self.month_proof}' cannot be "
+                    f"dd/mm/yyyy and no date needs day-first; UK dd/mm/yyyy or ISO yyyy-mm-dd "
+                    f"dates are expected, so nothing was loaded (dates are not converted by "
+                    f"guesswork)")
+        return (f"dates are ambiguous throughout: every dd/mm/yyyy date (e.g. "
+                f"'{self.example}') could also be read mm/dd/yyyy and there is no ISO "
+                f"yyyy-mm-dd date or day above 12 to tell them apart, so nothing was loaded; "
+                f"if they are UK dates, say so with 'date_order: day-first' in the --mapping "
+                f"YAML (or --day-first)")

@@ -24,7 +24,7 @@ import pyarrow as pa
 from .. import codes as codes_mod
 from .. import upn as upn_mod
 from ._chunks import DAY_MAX, DAY_MIN, Chunk, academic_year, day_numbers, weekday, weekday_lut
-from ._common import InputFileError, parse_dates, quarantine_frame
+from ._common import DateEvidence, InputFileError, parse_dates, quarantine_frame
 from ._tables import CATEGORY_IDS, MARK_COLUMNS
 from .registry import Enrolments, Registry
 
@@ -79,6 +79,7 @@ class MarkChecks:
     _blank_lines: list[np.ndarray]
     _quarantine: list[pd.DataFrame]
     _dropped: list[tuple[np.ndarray, np.ndarray]]
+    _dates: DateEvidence
 
     # -- row checks ----------------------------------------------------------------------------
     def _check(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> tuple:
@@ -134,6 +135,8 @@ class MarkChecks:
         else:
             didx, dnull, dvals = _dict_parts(dcol)
             dnull = missing_of(didx, dnull, dvals)
+            with self._lock:
+                self._dates.add(dvals)
             parsed = parse_dates(pd.Series(dvals, dtype="string"))
             ok = parsed.notna().to_numpy()
             dd = np.where(ok, day_numbers(parsed.fillna(pd.Timestamp(0))), 0)

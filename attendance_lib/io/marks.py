@@ -6,8 +6,8 @@ Canonical long form (product.md): one row per pupil per session, ``upn, urn, dat
 Validation (each bad row is quarantined with file, line and the first problem found):
 
 * a required field is empty (or only spaces);
-* invalid date (ISO ``yyyy-mm-dd`` or UK ``dd/mm/yyyy``; 1990-01-01 to 2099-12-31), invalid
-  session (AM/PM);
+* invalid date (ISO ``yyyy-mm-dd`` or UK ``dd/mm/yyyy``, read day-first; 1990-01-01 to
+  2099-12-31), invalid session (AM/PM);
 * a mark on a Saturday or Sunday;
 * failed UPN check letter (domain.md 6), invalid URN;
 * a code that is not in the code set of the mark's academic year (codes.py), or a withdrawn code;
@@ -26,6 +26,12 @@ there after some of their marks were already passed on have those marks read aga
 are still found exactly; a *conflict* with a mark already passed on cannot be quarantined whole
 any more, so it stops the load with :class:`InputFileError` (sort the file and load it again).
 Blank lines are skipped, not counted, and do not shift line numbers.
+
+Whole-file checks besides the columns: a CSV is read in the encoding detected for it (UTF-8 with
+or without BOM, cp1252, ISO-8859-1; recorded in ``report.encoding`` and, unless plain UTF-8, a
+note), and a file whose ``dd/mm/yyyy`` dates are ambiguous throughout is refused once it has been
+read, before anything is committed (:class:`attendance_lib.io._common.DateEvidence`;
+../shared/reference/mis_formats.md section 0).
 
 This module holds the reader (:class:`MarksReader`: batches, streaming de-duplication, the
 fallback sort) and the DataFrame entry points :func:`read_marks` and :func:`read_weekly_marks`.
@@ -51,12 +57,15 @@ import pyarrow.parquet as pq
 
 from ._chunks import Chunk, dropped_keys, kept, prefetch, row_keys, set_flags
 from ._common import (
+    DateEvidence,
     InputFileError,
     LoadReport,
     apply_mapping,
     check_input_file,
     file_sha256,
+    file_text_encoding,
     load_mapping,
+    mapping_options,
 )
 from ._mark_checks import MarkChecks
 from ._tables import (
@@ -67,6 +76,7 @@ from ._tables import (
     marks_table,
     week_aggregate,
 )
+from .encodings import encoding_note
 from .registry import Enrolments, Registry
 from .weekly import WEEKLY_COLUMNS, weekly_to_long  # noqa: F401 (WEEKLY_COLUMNS: old path)
 
@@ -93,7 +103,7 @@ class MarksReader(MarkChecks):
     def __init__(self, path: str | Path, *, mapping: str | Path | None = None,
                  registry: Registry | None = None, enrolments: Enrolments | None = None,
                  start_month: int = 8, line_offset: int | None = None,
-                 source: pa.Table | None = None, kind: str = "marks"):
+                 source: pa.Table | None = None, kind: str = "marks", day_first: bool = False):
         self.path = Path(path)
         self.reg = registry or Registry()
         self.enrolments = enrolments
@@ -109,6 +119,14 @@ class MarksReader(MarkChecks):
             2 if self.format == "csv" else 1)
         self._mapping = load_mapping(mapping, "marks")
         self.report = LoadReport(file=str(path), kind=kind)
+        self.encoding = "utf-8"
+        if self.format == "csv":
+            self.encoding = file_text_encoding(path)
+            self.report.encoding = self.encoding
+            self.report.notes.extend(encoding_note(self.encoding))
+        day_first = day_first or mapping_options(mapping).get("date_order") == "day-first"
+        #: what the date strings say about day-first/month-first (refused when ambiguous)
+        self._dates = DateEvidence(day_first)
         self._quarantine: list[pd.DataFrame] = []
         self._blank_lines: list[np.ndarray] = []
         # enrolment ordinals local to this file (first seen = 0, 1, ...), so that a file grouped
@@ -187,7 +205,9 @@ class MarksReader(MarkChecks):
                 yield pa.RecordBatch.from_arrays(b.columns, names=MARK_COLUMNS)
             return
         # CSV: read the header first to map columns, then stream with everything as text
-        with open(self.path, encoding="utf-8-sig", errors="replace") as fh:
+        enc = self.encoding
+        with open(self.path, encoding="utf-8-sig" if enc.startswith("utf-8") else enc,
+                  errors="replace") as fh:
             header = [h.strip().strip('"') for h in fh.readline().rstrip("\r\n").split(",")]
         rename = apply_mapping(header, self._mapping, set(MARK_COLUMNS), self.path)
         mapped = [rename.get(c, c) for c in header]
@@ -196,8 +216,9 @@ class MarksReader(MarkChecks):
         try:
             reader = pacsv.open_csv(
                 self.path,
-                read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES,
-                                               column_names=mapped, skip_rows=1),
+                read_options=pacsv.ReadOptions(
+                    block_size=_CSV_BLOCK_BYTES, column_names=mapped, skip_rows=1,
+                    encoding="utf8" if enc.startswith("utf-8") else enc),
                 # blank lines come back as all-null rows, so every row's line number is exact
                 parse_options=pacsv.ParseOptions(newlines_in_values=False,
                                                  ignore_empty_lines=False),
@@ -210,8 +231,9 @@ class MarksReader(MarkChecks):
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "UTF8" in msg or "utf8" in msg.lower():
-                raise InputFileError(self.path, "is not UTF-8 text; expected a register marks "
-                                     "CSV saved as UTF-8") from None
+                raise InputFileError(self.path, "is not UTF-8 text beyond its first 64 KiB "
+                                     "(mixed encodings?); expected a register marks CSV in one "
+                                     "encoding (UTF-8, cp1252 or ISO-8859-1)") from None
             raise InputFileError(self.path, f"is not a readable marks CSV ({msg.splitlines()[0]})"
                                  f"; expected a register marks CSV with {expected}, the same "
                                  f"number of fields on every line") from None
@@ -222,7 +244,8 @@ class MarksReader(MarkChecks):
             raise InputFileError(
                 self.path, f"missing required column(s) {', '.join(missing)}; expected a register "
                 f"marks file with {expected} (found: {', '.join(map(str, names))}). Map other "
-                f"headings with a YAML mapping (--mapping).")
+                f"headings with a YAML mapping (--mapping; 'attendance mapping suggest FILE' "
+                f"proposes one).")
 
     # -- validation (the row checks themselves: MarkChecks) ----------------------------------
     def _validate(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> Chunk:
@@ -357,6 +380,9 @@ class MarksReader(MarkChecks):
                     f.cancel()
 
     def _finish(self) -> None:
+        problem = self._dates.problem()
+        if problem:
+            raise InputFileError(self.path, problem)
         if self._blank_lines:
             blank = np.sort(np.concatenate(self._blank_lines))  # workers finish out of order
             shown = ", ".join(str(int(x)) for x in blank[:10])
@@ -393,18 +419,19 @@ class MarksReader(MarkChecks):
 
 
 def read_marks(path: str | Path, *, mapping: str | Path | None = None,
-               pupils: pd.DataFrame | None = None, start_month: int = 8
-               ) -> tuple[pd.DataFrame, LoadReport]:
+               pupils: pd.DataFrame | None = None, start_month: int = 8,
+               day_first: bool = False) -> tuple[pd.DataFrame, LoadReport]:
     """Read and validate a long-form marks file into a DataFrame (small files; tests).
 
     Returns ``(marks, report)`` where marks has ``upn, urn, date, session, code, category,
     academic_year``. For LA-scale files use :meth:`attendance_lib.store.Store.ingest`, which
-    streams.
+    streams. ``day_first`` declares ``dd/mm/yyyy`` dates as UK dates even when every one of them
+    could be read month-first (otherwise such a file is refused).
     """
     reg = Registry()
     enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
     reader = MarksReader(path, mapping=mapping, registry=reg, enrolments=enr,
-                         start_month=start_month)
+                         start_month=start_month, day_first=day_first)
     tables = [reader.to_arrow_categorised(ch) for ch in reader]
     rep = reader.report
     if not tables:
@@ -428,8 +455,8 @@ def _decode(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
-                      pupils: pd.DataFrame | None = None, start_month: int = 8
-                      ) -> tuple[pd.DataFrame, LoadReport]:
+                      pupils: pd.DataFrame | None = None, start_month: int = 8,
+                      day_first: bool = False) -> tuple[pd.DataFrame, LoadReport]:
     """Read a weekly mark-string file into validated long-form marks.
 
     Accounting is in sessions after the conversion: each week row becomes up to 10 session rows
@@ -438,7 +465,7 @@ def read_weekly_marks(path: str | Path, *, mapping: str | Path | None = None,
     Session-level problems (unknown code, weekend, enrolment) quarantine the session with the
     week row's line number.
     """
-    long, wrep = weekly_to_long(path, mapping)
+    long, wrep = weekly_to_long(path, mapping, day_first=day_first)
     reg = Registry()
     enr = Enrolments.from_pupils(pupils, reg) if pupils is not None else None
     reader = MarksReader(path, registry=reg, enrolments=enr, start_month=start_month,

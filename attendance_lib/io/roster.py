@@ -93,7 +93,8 @@ def _blank_note(blank_lines: np.ndarray) -> list[str]:
 
 
 def _prepare(path, kind, expected, mapping_path, known, required) -> _Rows:
-    df, lines, blank = read_csv_lines(path, expected)
+    notes: list[str] = []  # the encoding, when not plain UTF-8
+    df, lines, blank = read_csv_lines(path, expected, notes=notes)
     mapping = load_mapping(mapping_path, kind)
     df = df.rename(columns=apply_mapping(df.columns, mapping, set(known), path))
     missing = [c for c in required if c not in df.columns]
@@ -103,7 +104,7 @@ def _prepare(path, kind, expected, mapping_path, known, required) -> _Rows:
                                    f"(found: {', '.join(map(str, df.columns)) or 'none'})")
     for c in df.columns:
         df[c] = df[c].astype("string").str.strip()
-    return _Rows(df, lines, _blank_note(blank))
+    return _Rows(df, lines, notes + _blank_note(blank))
 
 
 def _check_upn(rows: _Rows) -> None:

@@ -4,7 +4,9 @@
   must say it is a workbook, not try to read it as text);
 * ``marks_wrong_columns.parquet`` -- a Parquet file with a pupil list's columns, not marks;
 * ``marks_typed.parquet`` -- a good Parquet register with a real date column and one weekend mark
-  (row 3), so the Parquet path's validation and row numbering (from 1) are tested too.
+  (row 3), so the Parquet path's validation and row numbering (from 1) are tested too;
+* ``marks_binary.csv`` -- a marks header followed by binary data (NUL and control bytes): not text
+  in any encoding, so it is refused with one message (a cp1252 file, by contrast, loads).
 
 The CSV members of the corpus are plain text written by hand.
 """
@@ -34,6 +36,8 @@ def main() -> None:
         "session": ["AM", "PM", "AM"],
         "code": ["/", "\\", "/"],
     }), HERE / "marks_typed.parquet")
+    (HERE / "marks_binary.csv").write_bytes(
+        b"upn,urn,date,session,code\n" + bytes(range(0, 256)) * 4)
 
 
 if __name__ == "__main__":
