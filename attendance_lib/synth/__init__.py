@@ -11,10 +11,13 @@ run on it.
 * :mod:`.calibration` -- generated figures next to the published DfE ones (``compare``,
   ``plot``).
 
-Modules: :mod:`.config`, :mod:`.term_dates` (LA term dates, INSET days), :mod:`.la` (schools,
-pupils, cohorts, transfers, admissions, leavers), :mod:`.propensity` (latent propensity,
-persistence, trajectories, reason mix), :mod:`.registers` (the vectorised session-mark
-generator), :mod:`.interventions`, :mod:`.ground_truth`, :mod:`.dirt`, :mod:`.calibration`.
+Modules: :mod:`.config` (parameters and their sources), :mod:`.term_dates` (LA term dates,
+INSET days), :mod:`.schools`, :mod:`.pupils` (characteristics, dates of birth, UPNs),
+:mod:`.la` (cohorts over years, transfers, admissions, leavers), :mod:`.propensity` (latent
+propensity, persistence, trajectories, reason mix), :mod:`.registers` (the vectorised
+session-mark generator) with :mod:`.episodes` (activities, episodes, closures) and
+:mod:`.register_codes`, :mod:`.interventions`, :mod:`.ground_truth`, :mod:`.dirt`,
+:mod:`.generate` (writing it all), :mod:`.calibration`.
 """
 
 from .config import InterventionSpec, PhaseModel, SynthConfig

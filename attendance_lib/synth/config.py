@@ -15,18 +15,28 @@ Sources of the defaults (abbreviations as in ``../shared/reference/domain.md``):
 * **Year levels** (:data:`YEAR_LEVELS`): overall absence of each year relative to 2023/24, from the
   same collection's national full-year files (7.53 / 7.21 / 6.87 / 6.88 %; data README).
 * **Prevalences** (:data:`PREVALENCE`): FSM and any-SEN shares of pupil enrolments by phase from
-  the absence-distributions file 2022/23 (``ees_absence_distributions``, national rows);
-  EHC-plan / SEN-support split and EAL share from the Compare School Performance census 2018/19
-  (``csp_school_level/csp_england_census_201819.csv.gz``, by school type); social worker and
-  looked-after rates approximate DfE "Children in need" / "Children looked after" 2023/24 (about
-  3% and 0.6% of school-age pupils; **approximate, not from a file here**). Ethnicity shares
-  approximate DfE "Schools, pupils and their characteristics" 2023/24 (**approximate**).
-* **Latent propensity**: shape parameters per phase (``mu``, ``sigma``, ``tail_*``) were tuned so
-  that generated full-year figures match overall absence and PA by phase (attendance collection
-  2023/24) and the 5-point absence bands by phase (absence distributions 2022/23); characteristic
-  effects so that FSM / SEN PA gaps match the same distributions file; persistence so that pupils'
-  absence rates in consecutive years correlate about 0.6-0.7 (FFT Education Datalab, Jul 2025,
-  "The relationship between absence in Year 6 and Year 7": r = 0.63 across the transfer).
+  the absence-distributions file 2022/23 (``ees_absence_distributions``, national rows); EAL
+  shares from the Compare School Performance census 2018/19
+  (``csp_school_level/csp_england_census_201819.csv.gz``, state-funded primary / secondary /
+  special: 21.2 / 16.9 / 14.9 %); the EHC-plan share of SEN pupils is 11 / 13 / 98 % in the same
+  file, raised to 17% in mainstream schools for the growth in EHC plans since 2019 (**approximate**:
+  DfE "Special educational needs in England" 2024 gives 4.8% of all pupils with a plan). Social
+  worker and looked-after rates approximate DfE "Children in need" / "Children looked after"
+  2023/24 (about 3% and 0.6% of school-age pupils; **approximate, not from a file here**).
+  Ethnicity shares approximate DfE "Schools, pupils and their characteristics" 2023/24
+  (**approximate**).
+* **Latent propensity**: shape parameters per phase (:data:`PHASE_MODELS`) were tuned on
+  generated LAs (several seeds) so that full-year figures match overall absence and PA by phase
+  (attendance collection 2023/24) and the 5-point absence bands by phase (absence distributions
+  2022/23); characteristic effects (and the primary ``characteristic_scale``) so that FSM / SEN
+  PA gaps match the same distributions file; persistence so that pupils' absence rates in
+  consecutive years correlate about 0.6 (FFT Education Datalab, Jul 2025, "The relationship
+  between absence in Year 6 and Year 7": r = 0.63 across the transfer). Absence spells are
+  about half one or two days long (FFT Education Datalab, Jul 2022, "Alternative measures of
+  persistent absence: an update").
+* **Leavers**: half of in-year leavers have a run of absence before they come off roll (schools
+  make enquiries before deleting a pupil; **assumption**, which also gives short enrolments the
+  high PA rates they have in the published, enrolment-based figures).
 * **Interventions** (:data:`INTERVENTIONS`): the rules follow WTISA 2024 and domain.md 4-5
   (mentoring offered below 90% after the October half-term; attendance contracts and early help
   for persistent absentees; penalty notices considered at 10 unauthorised sessions in 10 school
@@ -98,11 +108,11 @@ YEAR_LEVELS = _frozen({2022: 1.044, 2023: 1.000, 2024: 0.953, 2025: 0.954})
 
 #: share of enrolments with each characteristic, by phase (see module docstring for sources)
 PREVALENCE = _frozen({
-    "primary": {"fsm": 0.255, "sen_any": 0.166, "ehc_of_sen": 0.18, "eal": 0.22,
+    "primary": {"fsm": 0.255, "sen_any": 0.166, "ehc_of_sen": 0.17, "eal": 0.212,
                 "male": 0.51, "social_worker": 0.030, "looked_after": 0.005},
-    "secondary": {"fsm": 0.238, "sen_any": 0.154, "ehc_of_sen": 0.16, "eal": 0.18,
+    "secondary": {"fsm": 0.238, "sen_any": 0.154, "ehc_of_sen": 0.17, "eal": 0.169,
                   "male": 0.51, "social_worker": 0.032, "looked_after": 0.007},
-    "special": {"fsm": 0.458, "sen_any": 0.995, "ehc_of_sen": 0.97, "eal": 0.17,
+    "special": {"fsm": 0.458, "sen_any": 0.995, "ehc_of_sen": 0.98, "eal": 0.149,
                 "male": 0.70, "social_worker": 0.060, "looked_after": 0.020},
 })
 
@@ -179,6 +189,8 @@ class PhaseModel:
     #: extra spread below ``low_start``: near-perfect attenders (many pupils miss under 1%)
     low_start: float = 0.0
     low_slope: float = 0.0
+    #: multiplier of the characteristic effects in this phase (FSM and SEN gaps by phase)
+    characteristic_scale: float = 1.0
     #: shift of the logit by year group (R = 0, 1..11)
     year_group: tuple[tuple[int, float], ...] = ()
 
@@ -187,13 +199,15 @@ class PhaseModel:
 
 
 PHASE_MODELS = _frozen({
-    "primary": PhaseModel(mu=-3.38, sigma=0.62, tail_start=1.25, tail_slope=1.55,
+    "primary": PhaseModel(mu=-3.08, sigma=0.30, tail_start=2.0, tail_slope=0.70, low_start=0.0,
+                          low_slope=1.2, characteristic_scale=1.3,
                           year_group=((0, 0.12), (1, 0.12), (2, 0.02), (3, -0.02), (4, -0.02),
                                       (5, -0.01), (6, -0.01))),
-    "secondary": PhaseModel(mu=-2.88, sigma=0.70, tail_start=1.10, tail_slope=1.60,
+    "secondary": PhaseModel(mu=-2.97, sigma=0.50, tail_start=1.55, tail_slope=1.60,
+                            low_start=0.3, low_slope=0.42,
                             year_group=((7, -0.22), (8, -0.02), (9, 0.06), (10, 0.09),
                                         (11, 0.10))),
-    "special": PhaseModel(mu=-2.40, sigma=0.72, tail_start=0.95, tail_slope=1.45),
+    "special": PhaseModel(mu=-3.33, sigma=0.52, tail_start=1.3, tail_slope=1.36),
 })
 
 
@@ -205,7 +219,7 @@ def _default_interventions() -> dict[str, InterventionSpec]:
 class SynthConfig:
     """All parameters of one synthetic LA; ``seed`` plus these fix every generated byte."""
 
-    seed: int = 20240901
+    seed: int = 2024
     pupils: int = 20_000
     schools: int | None = None
     years: int = 3
@@ -257,16 +271,18 @@ class SynthConfig:
     effect_eal: float = -0.20
     effect_male: float = 0.0
     effect_traveller: float = 1.6
-    #: sd of school effects and of district deprivation (latent sd units)
+    #: sd of school effects and of district deprivation (latent sd units); both are centred
+    #: within each phase so the LA is typical of England, then shifted by ``la_effect``
     school_effect_sd: float = 0.22
     district_effect_sd: float = 0.15
+    la_effect: float = 0.0
     #: elasticity of each reason's share with the pupil's absence level (1 = proportional)
     reason_elasticity: MappingProxyType = field(default_factory=lambda: _frozen({
-        "I": 0.80, "M": 0.55, "O": 1.45, "G": 0.45, "HOL": 0.35, "C": 1.10, "PT": 2.40,
+        "I": 0.65, "M": 0.50, "O": 1.50, "G": 0.45, "HOL": 0.35, "C": 1.10, "PT": 2.40,
         "E": 1.60, "U": 1.20, "N": 1.30}))
     #: mean spell length in school days at the phase's typical pupil, and its growth with p
     spell_days: MappingProxyType = field(default_factory=lambda: _frozen({
-        "I": 1.8, "O": 1.25, "C": 1.4, "E": 1.7, "N": 1.1}))
+        "I": 2.6, "O": 1.6, "C": 1.6, "E": 1.7, "N": 1.1}))
     spell_growth: float = 0.55
     #: share of a reason's absence that comes as single sessions (e.g. sent home ill)
     half_day_share: MappingProxyType = field(default_factory=lambda: _frozen({
@@ -282,6 +298,8 @@ class SynthConfig:
     late_summer: float = 1.6
     #: first week of the autumn term, x (absence is low just after the summer)
     first_week: float = 0.75
+    #: share of in-year leavers missing for 1-4 weeks before they come off roll
+    ghost_share: float = 0.5
     #: share of pupil-years whose attendance deteriorates during the year
     deteriorate_share: MappingProxyType = field(default_factory=lambda: _frozen({
         "primary": 0.03, "secondary": 0.06, "special": 0.05}))

@@ -34,7 +34,7 @@ import pandas as pd
 
 from attendance_lib.upn import LETTERS
 
-from .la import upn_check_letters
+from .pupils import upn_check_letters
 
 __all__ = ["KINDS", "REASONS", "expected_quarantine", "inject"]
 
@@ -162,8 +162,6 @@ def inject(df: pd.DataFrame, counts: dict[str, int], rng: np.random.Generator,
             if len(cand_after) and (rng.random() < 0.5 or not len(cand_before)):
                 r = cand_after.iloc[int(rng.integers(0, len(cand_after)))]
                 day = int(_weekday_shift(np.array([int(r["leaving"])]), 1, rng)[0])
-                if day > hi:
-                    day = int(_weekday_shift(np.array([int(r["leaving"])]), 1, rng)[0])
             elif len(cand_before):
                 r = cand_before.iloc[int(rng.integers(0, len(cand_before)))]
                 day = int(_weekday_shift(np.array([int(r["admission"])]), -1, rng)[0])

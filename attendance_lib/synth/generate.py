@@ -21,7 +21,6 @@ order of work.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -38,15 +37,16 @@ from attendance_lib.calendar import academic_year_of
 from . import dirt as dirt_mod
 from .config import SynthConfig
 from .ground_truth import effects_summary, episode_effects, write_json
-from .interventions import assign, week_tail
-from .la import build_population, year_group_of
-from .propensity import MixConstants, pupil_years, sigmoid
+from .interventions import assign
+from .la import build_population
+from .propensity import MixConstants, pupil_years
+from .pupils import year_group_of
 from .registers import CODE_LABELS, SchoolYear, code_labels
 from .term_dates import la_calendar, term_dates_table
 
 __all__ = ["DEFAULT_SEED", "GENERATOR_VERSION", "SynthResult", "generate_la", "resolve_years"]
 
-DEFAULT_SEED = 20240901
+DEFAULT_SEED = 2024
 GENERATOR_VERSION = "1.0"
 _ALL_CODES = tuple(sorted(set(CODE_LABELS["2006"]) | set(CODE_LABELS["2024"])))
 _CODE_INDEX = {c: i for i, c in enumerate(_ALL_CODES)}
@@ -57,6 +57,7 @@ _SCHEMA = pa.schema([
     ("session", pa.dictionary(pa.int8(), pa.string())),
     ("code", pa.dictionary(pa.int8(), pa.string())),
 ])
+#: with dirt the date column is text (a malformed date cannot be a Parquet date)
 _DIRTY_SCHEMA = pa.schema([(f.name, pa.dictionary(pa.int32(), pa.string())) if f.name == "date"
                            else f for f in _SCHEMA])
 
@@ -91,6 +92,24 @@ class SynthResult:
         last = la_calendar(self.years[-1]).days[-1]
         full = np.datetime64(self.as_of, "D") >= last
         return self.years if full else self.years[:-1]
+
+    def summary(self) -> str:
+        """A few lines for the command line."""
+        first, last = self.years[0], self.years[-1]
+        lines = [
+            f"synthetic LA written to {self.out_dir} in {self.seconds:.1f} s (seed {self.seed})",
+            f"  academic years {first}/{(first + 1) % 100:02d} to {last}/{(last + 1) % 100:02d}"
+            f", up to {self.as_of.isoformat()}",
+            f"  {self.n_schools:,} schools, {self.n_pupils:,} pupils, "
+            f"{self.n_enrolments:,} enrolments, {self.n_marks:,} marks, "
+            f"{self.n_interventions:,} interventions",
+        ]
+        if self.dirt:
+            total = sum(self.dirt.values())
+            lines.append(f"  dirt injected: {total:,} rows the loaders should quarantine "
+                         f"({', '.join(f'{k} {v}' for k, v in self.dirt.items())})")
+        lines.append(f"  ground truth: {self.ground_truth}")
+        return "\n".join(lines)
 
     def ingest_kwargs(self) -> dict:
         """Arguments for :meth:`attendance_lib.store.Store.ingest` of everything written."""
@@ -164,7 +183,8 @@ def generate_la(out_dir: str | Path, *, pupils: int = 20_000, schools: int | Non
                                        "social_worker"]], on="pid")
     mix = MixConstants(py, cfg)
     upn_rank = np.empty(len(pup), np.int64)
-    upn_rank[np.argsort(pup["upn"].to_numpy())] = np.arange(len(pup))
+    upn_by_rank = np.sort(pup["upn"].to_numpy().astype(str))
+    upn_rank[np.argsort(pup["upn"].to_numpy().astype(str))] = np.arange(len(pup))
     py["upn_rank"] = upn_rank[py["pid"].to_numpy()]
     sch = pop.schools
     py["urn"] = sch["urn"].to_numpy()[py["school"].to_numpy()]
@@ -198,8 +218,9 @@ def generate_la(out_dir: str | Path, *, pupils: int = 20_000, schools: int | Non
                 if tails:
                     carry = np.stack([tails.get(int(p), np.zeros(9, np.int64))
                                       for p in rows["pid"]])
-                eps, codes, eff = assign(sy, codes, cfg.interventions, _seeded(cfg.seed, 4,
-                                         int(s.idx), y), pn_count, carry)
+                eps, codes, eff, tail = assign(sy, codes, cfg.interventions,
+                                               _seeded(cfg.seed, 4, int(s.idx), y), pn_count,
+                                               carry)
                 ep = episode_effects(sy, eps, codes, eff)
                 if len(ep):
                     ep["eid"] = rows["eid"].to_numpy()[ep["row"]]
@@ -210,25 +231,26 @@ def generate_la(out_dir: str | Path, *, pupils: int = 20_000, schools: int | Non
                     ep["end_date"] = cal.days[np.minimum(ep["planned_end"], cal.n_days - 1)]
                     ep["window_end_date"] = cal.days[ep["window_end"]]
                     episodes_out.append(ep)
-                tails = dict(zip(rows["pid"].to_numpy().tolist(), week_tail(sy, codes),
-                                 strict=True))
+                tails = dict(zip(rows["pid"].to_numpy().tolist(), tail, strict=True))
                 truth_rows.append(_truth_rows(sy, rows))
                 parts.append(_flatten(codes, rows, cal, y))
             if not parts:
                 continue
             rank = np.concatenate([p[0] for p in parts])
             order = np.argsort(rank, kind="stable")
-            upn_code = np.concatenate([p[1] for p in parts])[order]
-            day = np.concatenate([p[2] for p in parts])[order]
-            ses = np.concatenate([p[3] for p in parts])[order]
-            code = np.concatenate([p[4] for p in parts])[order]
-            upns = np.unique(np.concatenate([p[5] for p in parts]))
+            day = np.concatenate([p[1] for p in parts])[order]
+            ses = np.concatenate([p[2] for p in parts])[order]
+            code = np.concatenate([p[3] for p in parts])[order]
+            rank = rank[order]
+            uniq_rank, upn_idx = np.unique(rank, return_inverse=True)
+            upn_idx = upn_idx.astype(np.int32)
+            upns = upn_by_rank[uniq_rank]
             if cfg.dirty:
-                table, log = _dirty_table(cfg, s, upns, upn_code, day, ses, code, enr_out,
+                table, log = _dirty_table(cfg, s, upns, upns[upn_idx], day, ses, code, enr_out,
                                           dirt_counts.get(int(s.idx), {}), yrs, as_of)
                 dirt_logs.append(log)
             else:
-                table = _table(s.urn, upns, upn_code, day, ses, code)
+                table = _table(s.urn, upns, upn_idx, day, ses, code)
             writer.write_table(table, row_group_size=1 << 20)
             n_marks += table.num_rows
             if progress:
@@ -262,14 +284,12 @@ def generate_la(out_dir: str | Path, *, pupils: int = 20_000, schools: int | Non
     write_json(gt / "effects.json", effects_summary(episodes, cfg.interventions))
     expected = {}
     if cfg.dirty:
-        log = pd.concat(dirt_logs, ignore_index=True) if dirt_logs else pd.DataFrame()
+        log = pd.concat(dirt_logs, ignore_index=True) if dirt_logs else pd.DataFrame(
+            columns=["kind", "reason", "upn", "urn", "date", "session", "code"])
         log.to_csv(gt / "dirt_rows.csv", index=False)
-        kinds = log.drop_duplicates(["kind", "upn", "date", "session", "code"]) if len(log) \
-            else log
-        by_kind = {k: int((log["kind"] == k).sum()) for k in dirt_mod.KINDS} if len(log) else {}
-        by_kind["conflict"] = by_kind.get("conflict", 0) // 2
+        by_kind = {k: int((log["kind"] == k).sum()) for k in dirt_mod.KINDS}
+        by_kind["conflict"] //= 2  # each conflict logs the original and the second mark
         expected = dirt_mod.expected_quarantine(by_kind)
-        del kinds
         write_json(gt / "dirt.json", {"injected_by_kind": by_kind,
                                       "expected_quarantine_by_reason": expected})
     return SynthResult(
@@ -281,17 +301,15 @@ def generate_la(out_dir: str | Path, *, pupils: int = 20_000, schools: int | Non
 
 
 def _flatten(codes: np.ndarray, rows: pd.DataFrame, cal, year: int):
-    """On-roll cells of a school-year as (rank, upn, day number, session, code index) arrays."""
+    """On-roll cells of a school-year as (upn rank, day number, session, code index) arrays."""
     r, d, s = np.nonzero(codes >= 0)
     lut = np.array([_CODE_INDEX[c] for c in code_labels(year)], np.int8)
-    upn = rows["upn"].to_numpy()
-    return (rows["upn_rank"].to_numpy()[r], upn[r], cal.day_numbers[d], s.astype(np.int8),
-            lut[codes[r, d, s]], upn)
+    return (rows["upn_rank"].to_numpy()[r], cal.day_numbers[d], s.astype(np.int8),
+            lut[codes[r, d, s]])
 
 
-def _table(urn: str, upns: np.ndarray, upn: np.ndarray, day, ses, code) -> pa.Table:
-    idx = np.searchsorted(upns, upn).astype(np.int32)
-    n = len(upn)
+def _table(urn: str, upns: np.ndarray, idx: np.ndarray, day, ses, code) -> pa.Table:
+    n = len(idx)
     return pa.Table.from_arrays([
         pa.DictionaryArray.from_arrays(pa.array(idx), pa.array(upns.astype(str), pa.string())),
         pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([urn])),
@@ -336,18 +354,10 @@ def _dirty_table(cfg, s, upns, upn, day, ses, code, enr_out, counts, yrs, as_of)
 
     dirty, log = dirt_mod.inject(df, counts, _seeded(cfg.seed, 6, int(s.idx)), enr, (lo, hi),
                                  valid_code)
-    table = pa.Table.from_pandas(dirty, preserve_index=False)
-    table = pa.Table.from_arrays([table.column(c).dictionary_encode() if c != "session"
-                                  else table.column(c).dictionary_encode()
+    table = pa.Table.from_arrays([pa.array(dirty[c].to_numpy().astype(str)).dictionary_encode()
                                   for c in ("upn", "urn", "date", "session", "code")],
                                  names=["upn", "urn", "date", "session", "code"])
-    table = table.cast(pa.schema([
-        ("upn", pa.dictionary(pa.int32(), pa.string())),
-        ("urn", pa.dictionary(pa.int32(), pa.string())),
-        ("date", pa.dictionary(pa.int32(), pa.string())),
-        ("session", pa.dictionary(pa.int8(), pa.string())),
-        ("code", pa.dictionary(pa.int8(), pa.string()))]))
-    return table, log
+    return table.cast(_DIRTY_SCHEMA), log
 
 
 def _enrolments_out(pop, yrs, as_of) -> pd.DataFrame:

@@ -61,66 +61,75 @@ def ytd_counts(codes: np.ndarray, absent_lut: np.ndarray, day: int):
     return absent, possible
 
 
-def _unauth_counts(codes: np.ndarray, day: int) -> np.ndarray:
-    c = codes[:, :day, :]
-    on = c >= 0
-    return (UNAUTHORISED[np.where(on, c, 0)] & on).sum(axis=(1, 2))
+class _Daily:
+    """Absent, possible and unauthorised sessions per row and day, kept in step with codes."""
 
+    def __init__(self, sy: SchoolYear, codes: np.ndarray):
+        n, D = codes.shape[:2]
+        self.sy = sy
+        self.absent = np.zeros((n, D), np.int8)
+        self.possible = np.zeros((n, D), np.int8)
+        self.unauth = np.zeros((n, D), np.int8)
+        week = sy.cal.week[:D].astype(np.int64)
+        self.week_first = np.flatnonzero(np.r_[True, week[1:] != week[:-1]]) if D else \
+            np.zeros(0, np.int64)
+        self.last_day = np.r_[self.week_first[1:] - 1, D - 1] if D else np.zeros(0, np.int64)
+        self.refresh(codes, None)
 
-def _legal_crossings(sy: SchoolYear, codes: np.ndarray, lo: int, hi: int,
-                     carry_weeks: np.ndarray | None) -> np.ndarray:
-    """First day index in (lo, hi] at which each row reaches 10 unauthorised sessions in a
-    rolling 10 school weeks (-1 if none). Weeks of the previous year at this school
-    (``carry_weeks``: rows x 9 unauthorised counts) count towards the window."""
-    D = codes.shape[1]
-    on = codes >= 0
-    un = (UNAUTHORISED[np.where(on, codes, 0)] & on).sum(axis=2)  # n x D
-    week = sy.cal.week[:D].astype(np.int64)
-    n_w = int(week.max()) + 1 if D else 0
-    wk = np.zeros((codes.shape[0], n_w + 9), np.int64)
-    if carry_weeks is not None:
-        wk[:, :9] = carry_weeks
-    for w in range(n_w):
-        wk[:, w + 9] = un[:, week == w].sum(axis=1)
-    csum = np.cumsum(wk, axis=1)
-    roll = csum[:, 9:] - np.concatenate([np.zeros((codes.shape[0], 1), np.int64),
-                                         csum[:, :-10]], axis=1)[:, :n_w]
-    last_day_of_week = np.array([np.flatnonzero(week == w)[-1] for w in range(n_w)])
-    hit = roll >= _LEGAL_SESSIONS
-    out = np.full(codes.shape[0], -1, np.int64)
-    for i in np.flatnonzero(hit.any(axis=1)):
-        ws = np.flatnonzero(hit[i])
-        days = last_day_of_week[ws]
-        ok = (days > lo) & (days <= hi)
-        if ok.any():
-            out[i] = days[ok][0]
-    return out
+    def refresh(self, codes: np.ndarray, rows: np.ndarray | None) -> None:
+        c = codes if rows is None else codes[rows]
+        on = c >= 0
+        cc = np.where(on, c, 0)
+        sl = slice(None) if rows is None else rows
+        self.absent[sl] = (self.sy.absent_lut[cc] & on).sum(axis=2)
+        self.possible[sl] = (POSSIBLE[cc] & on).sum(axis=2)
+        self.unauth[sl] = (UNAUTHORISED[cc] & on).sum(axis=2)
 
+    def ytd(self, day: int):
+        return (self.absent[:, :day].sum(axis=1, dtype=np.int64),
+                self.possible[:, :day].sum(axis=1, dtype=np.int64),
+                self.unauth[:, :day].sum(axis=1, dtype=np.int64))
 
-def week_tail(sy: SchoolYear, codes: np.ndarray) -> np.ndarray:
-    """Unauthorised sessions in each of the last 9 school weeks of the year (rows x 9)."""
-    D = codes.shape[1]
-    on = codes >= 0
-    un = (UNAUTHORISED[np.where(on, codes, 0)] & on).sum(axis=2)
-    week = sy.cal.week[:D]
-    n_w = int(week.max()) + 1
-    wk = np.stack([un[:, week == w].sum(axis=1) for w in range(n_w)], axis=1)
-    tail = np.zeros((codes.shape[0], 9), np.int64)
-    k = min(9, n_w)
-    tail[:, 9 - k:] = wk[:, n_w - k:]
-    return tail
+    def weekly_unauth(self) -> np.ndarray:
+        return np.add.reduceat(self.unauth, self.week_first, axis=1, dtype=np.int64)
+
+    def crossings(self, lo: int, hi: int, carry_weeks: np.ndarray | None) -> np.ndarray:
+        """First day index in (lo, hi] at which each row reaches 10 unauthorised sessions in a
+        rolling 10 school weeks (-1 if none); ``carry_weeks`` (rows x 9) are the previous
+        year's last weeks at this school, which count towards the window."""
+        wk = self.weekly_unauth()
+        n = wk.shape[0]
+        full = np.concatenate([carry_weeks if carry_weeks is not None
+                               else np.zeros((n, 9), np.int64), wk], axis=1)
+        csum = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(full, axis=1)], axis=1)
+        roll = csum[:, 10:] - csum[:, :-10]  # windows ending at each week of this year
+        ok = ((roll >= _LEGAL_SESSIONS) & (self.last_day > lo)[None, :]
+              & (self.last_day <= hi)[None, :])
+        return np.where(ok.any(axis=1), self.last_day[np.argmax(ok, axis=1)], -1)
+
+    def tail(self) -> np.ndarray:
+        """Unauthorised sessions in each of the last 9 school weeks (rows x 9)."""
+        wk = self.weekly_unauth()
+        out = np.zeros((wk.shape[0], 9), np.int64)
+        k = min(9, wk.shape[1])
+        out[:, 9 - k:] = wk[:, wk.shape[1] - k:]
+        return out
 
 
 def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec],
            rng: np.random.Generator, pn_count: dict[int, int],
            carry_weeks: np.ndarray | None = None
-           ) -> tuple[list[Episode], np.ndarray, np.ndarray]:
-    """Assign interventions in date order; returns (episodes, final codes, effect matrix)."""
+           ) -> tuple[list[Episode], np.ndarray, np.ndarray, np.ndarray]:
+    """Assign interventions in date order.
+
+    Returns the episodes, the final codes, the effect matrix (rows x days) and each row's
+    unauthorised sessions in the last 9 school weeks (carried into next year's 10-in-10 check).
+    """
     n, D = codes.shape[0], codes.shape[1]
     eff = np.ones((n, D), np.float32)
     episodes: list[Episode] = []
     if n == 0 or D == 0:
-        return episodes, codes, eff
+        return episodes, codes, eff, np.zeros((n, 9), np.int64)
     cal = sy.cal
     firsts = [int(np.flatnonzero(cal.half_term == h)[0]) for h in range(1, 7)]
     points = [(firsts[1], "mentoring"), (firsts[1], "early_help"),
@@ -136,11 +145,13 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
     sw = sy.rows["social_worker"].to_numpy() if "social_worker" in sy.rows else np.zeros(n, bool)
     vulnerable = fsm | (sen != "N") | sw
 
+    daily = _Daily(sy, codes)
+
     def apply(rows, kind, starts, spec, absn_pct, notes):
         nonlocal codes
         changed = []
         for r, s, a, note in zip(rows, starts, absn_pct, notes, strict=True):
-            if s >= D:
+            if s >= D or s > sy.last[r]:  # not yet started by the as-of date, or left first
                 continue
             length = max(1, spec.duration_weeks * 5)
             planned_end = s + length - 1
@@ -154,6 +165,7 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         if changed:
             ch = np.unique(np.array(changed))
             codes[ch] = sy.codes(ch, eff[ch])
+            daily.refresh(codes, ch)
 
     def places(spec):
         return max(1, int(round(spec.capacity_per_100 * on_roll_n / 100)))
@@ -164,14 +176,15 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         # penalty notices for threshold crossings since the last check
         if "penalty_notice" in specs and day > last_pn_day:
             spec = specs["penalty_notice"]
-            cross = _legal_crossings(sy, codes, last_pn_day, day, carry_weeks)
-            cand = np.flatnonzero((cross >= 0))
+            cross = daily.crossings(last_pn_day, day, carry_weeks)
+            cand = np.flatnonzero(cross >= 0)
             cand = np.array([r for r in cand if r not in taken["penalty_notice"]
                              and pn_count.get(int(pid[r]), 0) < 2], dtype=np.int64)
+            cand = np.sort(cand)
             if len(cand):
                 issue = cand[rng.random(len(cand)) < spec.uptake]
                 starts = cross[issue] + rng.integers(5, 16, len(issue))
-                absn, poss = ytd_counts(codes, sy.absent_lut, D)
+                absn, poss, _ = daily.ytd(D)
                 pct = [100 * absn[r] / max(poss[r], 1) for r in issue]
                 notes = [f"10 unauthorised sessions in 10 school weeks reached "
                          f"{cal.days[cross[r]]}" for r in issue]
@@ -187,15 +200,15 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         if kind is None:
             break
         spec = specs[kind]
-        absn, poss = ytd_counts(codes, sy.absent_lut, day)
+        absn, poss, un = daily.ytd(day)
         rate = np.where(poss > 0, 100 * absn / np.maximum(poss, 1), 0.0)
         on = (sy.first <= day) & (sy.last >= day) & (poss >= 20)
-        not_yet = np.array([r not in taken[kind] for r in range(n)])
+        not_yet = np.ones(n, bool)
+        not_yet[list(taken[kind])] = False
         if kind == "mentoring":
             elig = on & not_yet & (rate >= spec.threshold_pct) & (rate < 50)
             score = rate
         elif kind == "attendance_contract":
-            un = _unauth_counts(codes, day)
             elig = on & not_yet & (rate >= spec.threshold_pct) & (un >= 0.03 * poss)
             score = 100 * un / np.maximum(poss, 1)
         else:  # early_help
@@ -216,4 +229,4 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         apply(accept, kind, starts, spec, rate[accept], notes)
         # offered but declined: not offered again this year
         taken[kind].update(int(r) for r in chosen)
-    return episodes, codes, eff
+    return episodes, codes, eff, daily.tail()

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .config import PHASES, REASONS, SynthConfig
-from .la import Population, year_group_of
+from .la import Population
+from .pupils import year_group_of
 from .term_dates import la_calendar
 
 _TAIL_K = 4.0  # sharpness of the tail's bend
@@ -93,7 +94,8 @@ def pupil_years(pop: Population, cfg: SynthConfig, rng: np.random.Generator,
         school = e["school"].to_numpy()
         phase = sch["phase"].to_numpy()[school]
         yg = year_group_of(dob[pid], y)
-        eta = z[yi, pid] + x[pid] + sch["effect"].to_numpy()[school] + carry[pid]
+        scale = np.array([cfg.phase_models[ph].characteristic_scale for ph in phase])
+        eta = z[yi, pid] + scale * x[pid] + sch["effect"].to_numpy()[school] + carry[pid]
         lp = np.empty(len(e))
         sigma_of = np.empty(len(e))
         for ph in PHASES:
