@@ -53,11 +53,26 @@ def _as_dict_array(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
 def _dict_parts(col) -> tuple[np.ndarray, np.ndarray, list]:
     """(indices with -1 for null, null mask, dictionary values as python list)."""
     d = _as_dict_array(col)
-    idx = d.indices.to_numpy(zero_copy_only=False)
-    nulls = np.asarray(d.is_null())
-    if nulls.any():
-        idx = np.where(nulls, -1, idx)
-    return idx.astype(np.int64), nulls, d.dictionary.to_pylist()
+    if d.null_count:
+        nulls = np.asarray(d.is_null())
+        idx = np.where(nulls, -1, d.indices.fill_null(0).to_numpy(zero_copy_only=False))
+    else:  # the usual case: no copy, and an all-false mask costs nothing until touched
+        idx = d.indices.to_numpy(zero_copy_only=False)
+        nulls = np.zeros(len(d), bool)
+    if idx.dtype.itemsize < 4 or idx.dtype.kind == "u":
+        idx = idx.astype(np.int32)
+    return idx, nulls, d.dictionary.to_pylist()
+
+
+def _has_weekend(day: np.ndarray, lo: int, hi: int) -> bool:
+    """Does any date in the batch fall on a Saturday or Sunday? (One bincount over the range.)"""
+    if len(day) == 0:
+        return False
+    if hi - lo > 5_000_000:
+        return bool((weekday_lut(day) >= 5).any())
+    present = np.bincount(day - lo, minlength=hi - lo + 1) > 0
+    weekend = ((np.arange(lo, hi + 1) + 3) % 7) >= 5  # 1970-01-01 was a Thursday
+    return bool((present & weekend).any())
 
 
 class MarkChecks:
@@ -158,36 +173,60 @@ class MarkChecks:
         if cnorm != cvals:
             self.normalised = True
 
-        missing = (missing_of(uidx, unull, uvals) | missing_of(sidx, snull, svals) | dnull
-                   | missing_of(eidx, enull, evals) | missing_of(cidx, cnull, cvals))
-        flag(missing, _R_MISSING)
-        flag(dbad, _R_DATE)
-        flag((day < DAY_MIN) | (day > DAY_MAX), _R_DATE_RANGE)
-        flag(pm < 0, _R_SESSION)
-        flag(weekday_lut(day) >= 5, _R_WEEKEND)
-        flag(u_bad[uidx], _R_UPN)
-        flag(s_bad[sidx], _R_URN)
-        ay = academic_year(np.clip(day, DAY_MIN, DAY_MAX), self.start_month)
-        # category lookup per (code value, academic year)
-        live = reason == 0
-        years = np.unique(ay) if n and int(ay.min()) != int(ay.max()) else ay[:1]
-        if len(years) == 1:  # the usual case: one academic year in the batch
-            cat = self._category_lut(cnorm, int(years[0]))[cidx]
+        # Each check is first decided on the dictionary values or on the batch's day range;
+        # a per-row pass runs only when some value actually fails (the usual batch is clean).
+        for idx, nulls, vals in ((uidx, unull, uvals), (sidx, snull, svals), (eidx, enull, evals),
+                                 (cidx, cnull, cvals)):
+            if nulls.any() or any(not (v or "").strip() for v in vals):
+                flag(missing_of(idx, nulls, vals), _R_MISSING)
+        if dnull.any():
+            flag(dnull, _R_MISSING)
+        if dbad.any():
+            flag(dbad, _R_DATE)
+        lo, hi = (int(day.min()), int(day.max())) if n else (DAY_MIN, DAY_MAX)
+        if lo < DAY_MIN or hi > DAY_MAX:
+            flag((day < DAY_MIN) | (day > DAY_MAX), _R_DATE_RANGE)
+        if (e_map[:-1] < 0).any() or (eidx < 0).any():
+            flag(pm < 0, _R_SESSION)
+        if _has_weekend(day, lo, hi):
+            flag(weekday_lut(day) >= 5, _R_WEEKEND)
+        if u_bad[:-1].any() or unull.any():
+            flag(u_bad[uidx], _R_UPN)
+        if s_bad[:-1].any() or snull.any():
+            flag(s_bad[sidx], _R_URN)
+        y_lo = int(academic_year(np.array([max(lo, DAY_MIN)]), self.start_month)[0])
+        y_hi = int(academic_year(np.array([min(hi, DAY_MAX)]), self.start_month)[0])
+        if y_lo == y_hi:  # the usual case: one academic year in the batch
+            ay = np.full(n, y_lo, np.int16)
+            lut = self._category_lut(cnorm, y_lo)
+            cat = lut[cidx]
+            used = np.unique(cidx) if (lut[:-1] < 0).any() else None
+            if used is not None and (lut[used] < 0).any():
+                flag(cat == _UNKNOWN, _R_CODE)
+                flag(cat == _WITHDRAWN, _R_WITHDRAWN)
         else:
+            ay = academic_year(np.clip(day, DAY_MIN, DAY_MAX), self.start_month)
+            live = reason == 0
             cat = np.full(n, _UNKNOWN, np.int8)
             for y in np.unique(ay[live]):
                 sel = live & (ay == y)
                 cat[sel] = self._category_lut(cnorm, int(y))[cidx[sel]]
-        flag(cat == _UNKNOWN, _R_CODE)
-        flag(cat == _WITHDRAWN, _R_WITHDRAWN)
-        # enrolment
+            flag(cat == _UNKNOWN, _R_CODE)
+            flag(cat == _WITHDRAWN, _R_WITHDRAWN)
+        # enrolment: looked up once per run of the same pupil and school
         pos_c = None
         if self.enrolments is not None:
             e = self.enrolments
             keys = (pid << 20) | np.where(gid < 0, 0, gid)
             if len(e.keys):
-                pos_c = np.minimum(np.searchsorted(e.keys, keys), len(e.keys) - 1)
-                found = e.keys[pos_c] == keys
+                brk = np.ones(n, bool)
+                brk[1:] = keys[1:] != keys[:-1]
+                starts = np.flatnonzero(brk)
+                run = np.cumsum(brk) - 1
+                pos_run = np.minimum(np.searchsorted(e.keys, keys[starts]), len(e.keys) - 1)
+                found_run = e.keys[pos_run] == keys[starts]
+                pos_c = pos_run[run]
+                found = found_run[run]
             else:
                 found = np.zeros(n, bool)
             flag(~found, _R_NOT_ON_ROLL)

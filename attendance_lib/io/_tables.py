@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import codes as codes_mod
-from ._chunks import Chunk, weekday
+from ._chunks import Chunk, weekday_lut
 from .registry import Registry
 
 __all__ = ["MARK_COLUMNS", "CATEGORY_IDS", "AGG_COLUMNS", "marks_table",
@@ -71,7 +71,7 @@ def week_aggregate(ch: Chunk, reg: Registry) -> pa.Table:
     Rows are runs of the same enrolment, academic year and week in file order; the same
     enrolment-week may appear in more than one row (the store sums them).
     """
-    week = ch.day - weekday(ch.day)
+    week = ch.day - weekday_lut(ch.day)
     brk = np.ones(len(ch), bool)
     if len(ch) > 1:
         brk[1:] = ((ch.pid[1:] != ch.pid[:-1]) | (ch.gid[1:] != ch.gid[:-1])

@@ -63,7 +63,8 @@ class Registry:
         enrolment costs one dictionary lookup per enrolment, not per mark. ``table`` (default:
         this registry's) holds the ids given out so far.
         """
-        key = (pid << 20) | np.where(gid < 0, 0, gid)
+        gid = gid if gid.min(initial=0) >= 0 else np.where(gid < 0, 0, gid)
+        key = (pid.astype(np.int64) << 20) | gid
         if len(key) == 0:
             return np.zeros(0, np.int64)
         brk = np.ones(len(key), bool)
