@@ -63,17 +63,18 @@ class Registry:
         enrolment costs one dictionary lookup per enrolment, not per mark. ``table`` (default:
         this registry's) holds the ids given out so far.
         """
-        gid = gid if gid.min(initial=0) >= 0 else np.where(gid < 0, 0, gid)
-        key = (pid.astype(np.int64) << 20) | gid
-        if len(key) == 0:
+        n = len(pid)
+        if n == 0:
             return np.zeros(0, np.int64)
-        brk = np.ones(len(key), bool)
-        brk[1:] = key[1:] != key[:-1]
+        brk = np.ones(n, bool)
+        np.not_equal(pid[1:], pid[:-1], out=brk[1:])
+        brk[1:] |= gid[1:] != gid[:-1]
         starts = np.flatnonzero(brk)
+        keys = (pid[starts].astype(np.int64) << 20) | np.maximum(gid[starts], 0)
         ids = self.enrolment_id if table is None else table
-        run_ids = np.fromiter((ids.setdefault(int(k), len(ids)) for k in key[starts]),
+        run_ids = np.fromiter((ids.setdefault(k, len(ids)) for k in keys.tolist()),
                               np.int64, len(starts))
-        return run_ids[np.cumsum(brk) - 1]
+        return np.repeat(run_ids, np.diff(np.append(starts, n)))
 
     def code_id(self, c: str) -> int:
         return self.code_ids.setdefault(c, len(self.code_ids))
