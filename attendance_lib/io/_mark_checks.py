@@ -130,8 +130,8 @@ class MarkChecks:
         uidx, unull, uvals = _dict_parts(batch.column(0))
         unorm = [(v or "").strip().upper() for v in uvals]
         with self._lock:
-            u_pid = np.array([reg.upn_id(v) for v in unorm] + [-1], np.int64)
-        u_bad = np.append(~upn_mod.valid_mask(unorm), True)
+            u_pid, u_bad = reg.upn_ids_for(unorm)
+        u_pid, u_bad = np.append(u_pid, -1), np.append(u_bad, True)
         pid = u_pid[uidx]
         # urn
         sidx, snull, svals = _dict_parts(batch.column(1))

@@ -170,7 +170,7 @@ class MarksReader(MarkChecks):
     def _batches(self) -> Iterator[pa.RecordBatch]:
         """Record batches of at most ``_BATCH`` rows (upn, urn, date, session, code[, _line])."""
         for b in self._raw_batches():
-            if b.num_rows <= _BATCH:
+            if b.num_rows <= max(_BATCH, int(_BATCH * 1.1)):
                 yield b
             else:
                 for off in range(0, b.num_rows, _BATCH):
@@ -201,7 +201,12 @@ class MarksReader(MarkChecks):
                            if pa.types.is_string(pf.schema_arrow.field(c).type)
                            or pa.types.is_large_string(pf.schema_arrow.field(c).type)]
             pf = pq.ParquetFile(self.path, read_dictionary=string_cols)
-            for b in pf.iter_batches(batch_size=_BATCH, columns=src_cols):
+            # batches follow row groups where they are not much larger than _BATCH, so a batch
+            # never straddles two row groups (each with its own dictionaries)
+            largest = max((pf.metadata.row_group(i).num_rows
+                           for i in range(pf.metadata.num_row_groups)), default=0)
+            size = largest if _BATCH < largest <= _BATCH * 1.1 else _BATCH
+            for b in pf.iter_batches(batch_size=size, columns=src_cols):
                 yield pa.RecordBatch.from_arrays(b.columns, names=MARK_COLUMNS)
             return
         # CSV: read the header first to map columns, then stream with everything as text

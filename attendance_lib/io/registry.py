@@ -29,6 +29,7 @@ class Registry:
         self.urn_ids: dict[str, int] = {}
         self.urns: list[str] = []
         self.code_ids: dict[str, int] = {}
+        self._upn_bad = np.zeros(1024, bool)  # check-letter failure by upn id
         self.enrolment_id: dict[int, int] = {}
 
     @classmethod
@@ -40,6 +41,27 @@ class Registry:
         reg.urns = list(urns)
         reg.urn_ids = {u: i for i, u in enumerate(reg.urns)}
         return reg
+
+    def upn_ids_for(self, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and check-letter failures for many UPN strings (call under the reader's lock).
+
+        Known UPNs cost one dictionary look-up each; only new ones are checked (vectorised)
+        and given ids, so a batch whose pupils were seen before costs almost nothing.
+        """
+        ids = self.upn_ids
+        out = np.fromiter((ids.get(v, -1) for v in values), np.int64, len(values))
+        miss = np.flatnonzero(out < 0)
+        if len(miss):
+            new = [values[i] for i in miss]
+            new_bad = ~upn_mod.valid_mask(new)
+            for j, i in enumerate(miss):
+                out[i] = self.upn_id(values[i])
+            if len(self.upns) > len(self._upn_bad):
+                grown = np.zeros(max(len(self.upns), 2 * len(self._upn_bad)), bool)
+                grown[:len(self._upn_bad)] = self._upn_bad
+                self._upn_bad = grown
+            self._upn_bad[out[miss]] = new_bad
+        return out, self._upn_bad[out]
 
     def upn_id(self, u: str) -> int:
         i = self.upn_ids.get(u)
