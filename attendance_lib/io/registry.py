@@ -54,12 +54,14 @@ class Registry:
         if len(miss):
             new = [values[i] for i in miss]
             new_bad = ~upn_mod.valid_mask(new)
-            for j, i in enumerate(miss):
+            for i in miss:
                 out[i] = self.upn_id(values[i])
-            if len(self.upns) > len(self._upn_bad):
-                grown = np.zeros(max(len(self.upns), 2 * len(self._upn_bad)), bool)
-                grown[:len(self._upn_bad)] = self._upn_bad
-                self._upn_bad = grown
+        # ids given out elsewhere (pupils file, an existing store) were checked when loaded
+        if len(self.upns) > len(self._upn_bad):
+            grown = np.zeros(max(len(self.upns), 2 * len(self._upn_bad)), bool)
+            grown[:len(self._upn_bad)] = self._upn_bad
+            self._upn_bad = grown
+        if len(miss):
             self._upn_bad[out[miss]] = new_bad
         return out, self._upn_bad[out]
 

@@ -212,12 +212,14 @@ def static_events(sy: SchoolYear, rng: np.random.Generator) -> tuple[Events, np.
             np.int8), np.full(len(r_), INTV, np.int8)))
     # -- pupils who leave during the year are often missing for a while before they are
     #    taken off roll (enquiries before deletion): a run of O / N / G before leaving
-    leaves = (sy.last < Dfull - 1) & (yg < 11) & (rng.random(n) < cfg.ghost_share)
-    g_len = np.minimum(rng.integers(5, 21, n), sy.last - sy.first + 1)
+    # keyed on the real leaving day (``leave``), not the as-of cut (``last``): in the as-of year
+    # every enrolment ends at the as-of date, but only real leavers go missing first
+    leaves = (sy.leave < Dfull - 1) & (yg < 11) & (rng.random(n) < cfg.ghost_share)
+    g_len = np.minimum(rng.integers(5, 21, n), sy.leave - sy.first + 1)
     g_code = rng.choice(np.array([OTH, NRY, GHOL], np.int8), size=n, p=[0.7, 0.15, 0.15])
     for c in (OTH, NRY, GHOL):
         sel = leaves & (g_code == c)
-        ev.append(Events.ranges(rows[sel], (sy.last - g_len + 1)[sel], g_len[sel], 2, c,
+        ev.append(Events.ranges(rows[sel], (sy.leave - g_len + 1)[sel], g_len[sel], 2, c,
                                  D))
     # -- INSET days and the odd snow day
     for d in inset:

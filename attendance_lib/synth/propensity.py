@@ -86,10 +86,10 @@ def pupil_years(pop: Population, cfg: SynthConfig, rng: np.random.Generator,
         on = (a <= days[last_day]) & (lv_eff >= days[0])
         e = enr[on]
         first_i = np.searchsorted(days, e["admission"].to_numpy(), side="left")
-        last_i = np.searchsorted(days, lv_eff[on], side="right") - 1
-        last_i = np.minimum(last_i, last_day)
+        leave_i = np.searchsorted(days, lv_eff[on], side="right") - 1
+        last_i = np.minimum(leave_i, last_day)
         keep = last_i >= first_i
-        e, first_i, last_i = e[keep], first_i[keep], last_i[keep]
+        e, first_i, last_i, leave_i = e[keep], first_i[keep], last_i[keep], leave_i[keep]
         pid = e["pid"].to_numpy()
         school = e["school"].to_numpy()
         phase = sch["phase"].to_numpy()[school]
@@ -124,6 +124,9 @@ def pupil_years(pop: Population, cfg: SynthConfig, rng: np.random.Generator,
             "deteriorating": det, "det_onset": np.where(det, onset, -1),
             "det_slope": np.where(det, slope, 0.0), "det_final": final,
             "first_day": first_i.astype(np.int32), "last_day": last_i.astype(np.int32),
+            # the enrolment's own last day in the year, not cut at the as-of date: an in-year
+            # leaver is one whose leave_day falls before the year's last day
+            "leave_day": np.minimum(leave_i, cal.n_days - 1).astype(np.int32),
         }))
         # half of a deterioration carries into next year's latent index
         nxt = np.zeros(n_p)

@@ -125,6 +125,7 @@ class SchoolYear:
         D, Dfull = n_days, cal.n_days
         self.first = rows["first_day"].to_numpy(np.int64)
         self.last = rows["last_day"].to_numpy(np.int64)
+        self.leave = rows["leave_day"].to_numpy(np.int64)
         p = rows["p"].to_numpy()
         self.p = p
         e = mix.mix(phase, self.year, p)  # n x K shares of sessions
