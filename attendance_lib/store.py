@@ -247,6 +247,10 @@ class Store:
         """An in-memory DuckDB connection with views over this store's files."""
         if self._con is None:
             con = duckdb.connect(config={"threads": max(1, min(os.cpu_count() or 1, 4))})
+            try:  # no progress bar in reports' output (in Jupyter DuckDB refuses without
+                con.execute("SET enable_progress_bar = false")  # ipywidgets: then it is off)
+            except duckdb.Error:
+                pass
             _create_code_table(con)
             for name, sql in self._view_sql().items():
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")

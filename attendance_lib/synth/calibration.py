@@ -81,7 +81,10 @@ def open_store(la: str | Path | Store, store_dir: str | Path | None = None) -> S
 
 def _quiet(store: Store) -> Store:
     """No DuckDB progress bar in notebooks' output and logs."""
-    store.con.execute("SET enable_progress_bar = false")
+    try:
+        store.con.execute("SET enable_progress_bar = false")
+    except Exception:  # noqa: BLE001 - already off (Store connects without one)
+        pass
     return store
 
 
