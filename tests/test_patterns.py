@@ -11,37 +11,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from marks_frames import UPN, URN, days, marks_from, stack  # noqa: F401
 
 from attendance_lib import patterns
-from attendance_lib.codes import category_of
-
-UPN, URN = "A000000000001", "100001"
-
 
 # --------------------------------------------------------------------------- builders
-def marks_from(spec: dict[str, str], upn: str = UPN, urn: str = URN) -> pd.DataFrame:
-    """``{"2024-09-09": "N /"}`` -> AM mark N and PM mark / on Monday 9 Sep 2024.
-
-    Categories come from codes.py for the academic year of the date (Aug-Jul).
-    """
-    rows = []
-    for day, pair in spec.items():
-        date = pd.Timestamp(day)
-        year = date.year if date.month >= 8 else date.year - 1
-        for session, code in zip(("AM", "PM"), pair.split(), strict=True):
-            rows.append((upn, urn, date, session, code, category_of(code, year)))
-    frame = pd.DataFrame(rows, columns=["upn", "urn", "date", "session", "code", "category"])
-    return frame.astype({"date": "datetime64[ns]"})
 
 
-def days(monday: str, *pairs: str) -> dict[str, str]:
-    """Consecutive days from ``monday``: ``days("2024-09-09", "N N", "/ \\")`` -> Mon, Tue."""
-    start = pd.Timestamp(monday)
-    return {str((start + pd.Timedelta(days=i)).date()): p for i, p in enumerate(pairs)}
 
 
-def stack(*frames: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat(frames, ignore_index=True)
 
 
 

@@ -8,32 +8,14 @@ import doctest
 import numpy as np
 import pandas as pd
 import pytest
+from marks_frames import UPN, URN, marks_from, random_marks, stack  # noqa: F401
 
 from attendance_lib import patterns
 from attendance_lib import spells as sp
-from attendance_lib.codes import category_of
-
-UPN, URN = "A000000000001", "100001"
-
 
 # --------------------------------------------------------------------------- builders
-def marks_from(spec: dict[str, str], upn: str = UPN, urn: str = URN) -> pd.DataFrame:
-    """``{"2024-09-09": "N /"}`` -> AM mark N and PM mark / on Monday 9 Sep 2024.
-
-    Categories come from codes.py for the academic year of the date (Aug-Jul).
-    """
-    rows = []
-    for day, pair in spec.items():
-        date = pd.Timestamp(day)
-        year = date.year if date.month >= 8 else date.year - 1
-        for session, code in zip(("AM", "PM"), pair.split(), strict=True):
-            rows.append((upn, urn, date, session, code, category_of(code, year)))
-    frame = pd.DataFrame(rows, columns=["upn", "urn", "date", "session", "code", "category"])
-    return frame.astype({"date": "datetime64[ns]"})
 
 
-def stack(*frames: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat(frames, ignore_index=True)
 
 
 
@@ -106,26 +88,10 @@ def test_spell_summary():
 
 
 # --------------------------------------------------------------------------- reference checks
-def _random_marks(n_pupils: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    dates = pd.bdate_range("2024-06-03", "2024-12-20")
-    dates = dates[~((dates >= "2024-07-22") & (dates < "2024-09-02"))]  # summer holiday
-    n = len(dates) * 2
-    frames = []
-    for i in range(n_pupils):
-        codes = rng.choice(["/", "/", "/", "N", "U", "I", "#", "O"], size=n,
-                           p=[.5, .2, .1, .06, .04, .05, .03, .02])
-        frames.append(pd.DataFrame({
-            "upn": f"P{i:03d}", "urn": f"{100000 + i % 3}", "date": np.repeat(dates, 2),
-            "session": ["AM", "PM"] * len(dates), "code": codes,
-            "category": pd.Series(codes).map({"/": "present", "N": "unauthorised",
-                                              "U": "unauthorised", "O": "unauthorised",
-                                              "I": "authorised", "#": "not_possible"})}))
-    return pd.concat(frames, ignore_index=True)
 
 
 def test_spells_total_matches_absence_count():
-    m = _random_marks(30, 5)
+    m = random_marks(30, 5)
     spells = sp.absence_spells(m)
     absent = m.category.isin(["authorised", "unauthorised"])
     assert spells.sessions.sum() == absent.sum()
