@@ -15,18 +15,8 @@ LEGAL_COLUMNS = ["upn", "urn", "date_reached", "session_reached", "sessions_in_w
                  "window_start_week", "window_end_week", "first_counted_date"]
 
 
-# --------------------------------------------------------------------------- builders
-
-
-
-
-
-
-
-
 def ts(day: str) -> pd.Timestamp:
     return pd.Timestamp(day)
-
 
 
 # --------------------------------------------------------------------------- legal threshold
@@ -184,8 +174,6 @@ def _reference_threshold(m: pd.DataFrame, threshold: int, window: int) -> dict:
                     out[key] = (date, ses)
                     break
     return out
-
-
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -13,11 +13,6 @@ from marks_frames import UPN, URN, marks_from, random_marks, stack  # noqa: F401
 from attendance_lib import patterns
 from attendance_lib import spells as sp
 
-# --------------------------------------------------------------------------- builders
-
-
-
-
 
 # --------------------------------------------------------------------------- spells
 SPELL_SPEC = {
@@ -96,7 +91,6 @@ def test_spells_total_matches_absence_count():
     absent = m.category.isin(["authorised", "unauthorised"])
     assert spells.sessions.sum() == absent.sum()
     assert spells.unauthorised_sessions.sum() == (m.category == "unauthorised").sum()
-
 
 
 # --------------------------------------------------------------------------- module
