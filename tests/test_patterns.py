@@ -15,7 +15,6 @@ from marks_frames import UPN, URN, days, marks_from, stack  # noqa: F401
 
 from attendance_lib import patterns
 
-
 # --------------------------------------------------------------------------- day/week patterns
 PUPIL_A = {**days("2024-09-09", "I /", "/ \\", "/ \\", "/ \\", "/ N"),
            **days("2024-09-16", "I I", "/ \\", "# #", "/ \\", "/ \\")}

@@ -13,7 +13,6 @@ from marks_frames import UPN, URN, marks_from, random_marks, stack  # noqa: F401
 from attendance_lib import patterns
 from attendance_lib import spells as sp
 
-
 # --------------------------------------------------------------------------- spells
 SPELL_SPEC = {
     "2024-09-12": "/ I",    # Thu: spell 1 starts PM
