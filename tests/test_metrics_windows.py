@@ -3,9 +3,9 @@ the pupil (cross-enrolment) view. Expected values worked out by hand in comments
 
 import pandas as pd
 import pytest
+from conftest import make_upn
 
 from attendance_lib import metrics, patterns
-from conftest import make_upn
 
 A, B = make_upn(1), make_upn(2)
 

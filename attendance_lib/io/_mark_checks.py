@@ -22,7 +22,6 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import codes as codes_mod
-from .. import upn as upn_mod
 from ._chunks import DAY_MAX, DAY_MIN, Chunk, academic_year, day_numbers, weekday, weekday_lut
 from ._common import DateEvidence, InputFileError, parse_dates, quarantine_frame
 from ._tables import CATEGORY_IDS, MARK_COLUMNS
