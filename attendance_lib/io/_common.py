@@ -18,6 +18,7 @@ Every loader follows one contract (product.md, "Inputs the loaders accept"):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -114,10 +115,22 @@ class LoadReport:
                 f"{self.rows_loaded:,}, quarantined {self.rows_quarantined:,}")
 
 
-def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read once per version of the file.
+
+    The store (idempotency), the marks reader (its report) and format detection all ask for
+    it; the result is remembered per (path, size, modification time in ns), so a file is hashed
+    once per load however many of them ask, and again whenever it changes.
+    """
+    st = Path(path).stat()
+    return _sha256_of(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
+        while block := fh.read(1 << 22):
             h.update(block)
     return h.hexdigest()
 
