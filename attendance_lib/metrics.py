@@ -344,7 +344,8 @@ def period_summary(store: Store, as_of, period: str = "ytd", term_dates=None) ->
 
 def _threshold_marks(store: Store, as_of) -> pd.DataFrame:
     """The unauthorised (G/N/O/U) marks up to ``as_of`` plus one placeholder possible session
-    (a Sunday, where no real mark can be) for every enrolment-week with a possible session.
+    (a Sunday, where no real mark can be) for every enrolment-week with a possible session on
+    or before ``as_of`` (the current, unfinished week counts once it has begun for the pupil).
 
     The 10-in-10 rule only needs which weeks were school weeks for the pupil and where the
     unauthorised sessions fell (domain.md 4.1), so this is exact and far smaller than the marks.
@@ -356,7 +357,7 @@ def _threshold_marks(store: Store, as_of) -> pd.DataFrame:
     weeks = store.query(
         "SELECT upn, u.urn, (week_start + 6)::DATE AS date, 'PM' AS session, '/' AS code, "
         "'present' AS category FROM enrolment_weeks w JOIN upn_ids USING (pid) "
-        "JOIN urn_ids u USING (gid) WHERE week_start <= ? AND possible > 0 "
+        "JOIN urn_ids u USING (gid) WHERE first_date <= ? AND possible > 0 "
         "GROUP BY ALL", [as_of])
     out = pd.concat([legal, weeks], ignore_index=True)
     out["date"] = pd.to_datetime(out["date"])
@@ -377,5 +378,7 @@ def legal_threshold_status(store: Store, as_of=None) -> pd.DataFrame:
     whether that is at the threshold now, and when (if ever) it was first reached."""
     from .patterns import legal_threshold_status as _status
 
-    as_of = as_of or store.latest_date()
-    return _status(_threshold_marks(store, as_of), as_of)
+    as_of = _date(as_of or store.latest_date())
+    # the placeholder for the current (unfinished) week is dated on its Sunday: count it
+    week_end = as_of + timedelta(days=6 - as_of.weekday())
+    return _status(_threshold_marks(store, as_of), week_end)

@@ -58,6 +58,18 @@ def test_legal_threshold_as_of_before_reached(threshold_store):
     assert not bool(status.loc[A, "at_threshold"])
 
 
+def test_legal_threshold_status_counts_the_current_week(threshold_store):
+    # as of Mon 13 Jan the week beginning 13 Jan has begun: it is the last school week, and the
+    # window of 10 school weeks is 13 Jan back to 18 Nov (5 + 2 school weeks: only 7 exist)
+    status = metrics.legal_threshold_status(threshold_store, "2025-01-13").set_index("upn")
+    assert pd.Timestamp(status.loc[A, "last_school_week"]) == pd.Timestamp("2025-01-13")
+    assert int(status.loc[A, "school_weeks_in_window"]) == 7
+    # as of Sun 12 Jan the week of 13 Jan has not begun
+    earlier = metrics.legal_threshold_status(threshold_store, "2025-01-12").set_index("upn")
+    assert pd.Timestamp(earlier.loc[A, "last_school_week"]) == pd.Timestamp("2025-01-06")
+    assert int(earlier.loc[A, "sessions_in_window"]) == 7
+
+
 def test_period_windows(threshold_store):
     # week to date on Tue 14 Jan 2025: Mon + Tue = 4 possible sessions for each pupil;
     # A absent Mon AM (G), Mon PM (N), Tue AM (O) = 3 of 4
