@@ -239,11 +239,13 @@ mapping_app = typer.Typer(no_args_is_help=True,
                           help="Column mappings for exports with other headings.")
 app.add_typer(mapping_app, name="mapping")
 
+from .early_warning.cli import register as _register_model  # noqa: E402
 from .published.cli import register as _register_benchmark  # noqa: E402
 from .reporting.cli import register as _register_report  # noqa: E402
 
 _register_report(app)
 _register_benchmark(app)
+_register_model(app)
 
 
 _SUGGEST_FILE = typer.Argument(..., help="A CSV export with a header row.")
