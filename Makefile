@@ -21,12 +21,15 @@ demo: demo-store
 	$(VENV)/bin/attendance summary --store $(DEMO_STORE) --level la
 	@echo; echo "== School summary (year to date) =="
 	$(VENV)/bin/attendance summary --store $(DEMO_STORE) --level school
-	@echo; echo "== Reports: every school, the TSM packs, the LA overview and data quality =="
-	$(VENV)/bin/attendance report --store $(DEMO_STORE) --out reports --workers 2
+	@echo; echo "== Early-warning model (trained on the earlier years as of the latest mark) =="
+	$(VENV)/bin/attendance model train --store $(DEMO_STORE) --out data/demo_model \
+	  --as-of $$($(PY) -c "from attendance_lib.store import Store; print(Store('$(DEMO_STORE)').latest_date())")
+	@echo; echo "== Reports: schools, TSM packs, LA overview, data quality, early warning, impact =="
+	$(VENV)/bin/attendance report --store $(DEMO_STORE) --out reports --workers 2 --model data/demo_model
 
 # the synthetic LA (6,000 pupils, 3 years) generated and loaded into data/demo_store
 demo-store: $(STAMP)
-	rm -rf $(DEMO_STORE) data/synthetic
+	rm -rf $(DEMO_STORE) data/synthetic data/demo_model
 	$(VENV)/bin/attendance synth --out data/synthetic --pupils 6000 --years 3 --seed 2024
 	$(VENV)/bin/attendance ingest --store $(DEMO_STORE) --marks data/synthetic/marks.parquet \
 	  --pupils data/synthetic/pupils.csv --schools data/synthetic/schools.csv \

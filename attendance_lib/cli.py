@@ -240,12 +240,14 @@ mapping_app = typer.Typer(no_args_is_help=True,
 app.add_typer(mapping_app, name="mapping")
 
 from .early_warning.cli import register as _register_model  # noqa: E402
+from .impact.cli import register as _register_impact  # noqa: E402
 from .published.cli import register as _register_benchmark  # noqa: E402
 from .reporting.cli import register as _register_report  # noqa: E402
 
 _register_report(app)
 _register_benchmark(app)
 _register_model(app)
+_register_impact(app)
 
 
 _SUGGEST_FILE = typer.Argument(..., help="A CSV export with a header row.")

@@ -44,6 +44,9 @@ def report(
     templates_dir: Path = typer.Option(None, "--templates-dir",
                                        help="Folder of the notebook templates "
                                             "(default: notebooks/)."),
+    model: Path = typer.Option(None, "--model",
+                               help="Early-warning model folder ('attendance model train'): "
+                                    "the school reports add the early-intervention list."),
 ) -> None:
     """Run the report notebooks for one school, a list, or every school in the store."""
     from ..store import StoreError
@@ -67,7 +70,8 @@ def report(
         result = run_batch(store=store, out=out, schools=urns, as_of=when, workers=workers,
                            params=params, templates_dir=templates_dir,
                            la=False if no_la else None, tsm=False if no_tsm else None,
-                           run_name=run_name, html=False if no_html else None)
+                           run_name=run_name, html=False if no_html else None,
+                           model_dir=model)
     except (ParamsError, ReportingError, StoreError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

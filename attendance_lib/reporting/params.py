@@ -49,10 +49,12 @@ ALLOWED_KEYS: dict[str, _Key] = {
     "dfe_dir": _Key("path", "folder of the published DfE statistics"),
     "term": _Key("str", "TSM pack term (empty: the term containing as_of)"),
     "templates_dir": _Key("path", "folder holding the notebook templates"),
+    "model_dir": _Key("path", "early-warning model folder for the school reports' list"),
 }
 
 #: the keys that are passed on to the notebooks (the rest configure the run)
-TEMPLATE_PARAMETER_KEYS = ("suppress_below", "pseudonymise", "pseudonym_key", "dfe_dir", "term")
+TEMPLATE_PARAMETER_KEYS = ("suppress_below", "pseudonymise", "pseudonym_key", "dfe_dir", "term",
+                           "model_dir")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _URN = re.compile(r"\d{6,7}")

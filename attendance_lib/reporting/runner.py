@@ -59,12 +59,18 @@ class _Template:
     group: str  # index section: "la", "schools", "tsm"
     html: str  # relative output path (``{urn}`` filled in)
     label: str
+    #: run only when the templates folder has it (the LA analyses: early warning, impact)
+    optional: bool = False
 
 
 #: the templates a batch runs, in ``notebooks/`` (reports_contract.md)
 TEMPLATES: dict[str, _Template] = {
     "la_overview": _Template("la", "la", "la_overview.html", "LA overview"),
     "data_quality": _Template("la", "la", "data_quality.html", "Data quality"),
+    "early_warning": _Template("la", "la", "early_warning.html", "Early-warning model report",
+                               optional=True),
+    "intervention_impact": _Template("la", "la", "intervention_impact.html",
+                                     "Intervention impact", optional=True),
     "school_report": _Template("school", "schools", "schools/{urn}.html", "School report"),
     "tsm_pack": _Template("school", "tsm", "tsm/{urn}_tsm.html",
                           "Targeting Support Meeting pack"),
@@ -72,14 +78,16 @@ TEMPLATES: dict[str, _Template] = {
 _PRIVACY = ("suppress_below", "pseudonymise", "pseudonym_key")
 #: the parameters the runner passes to each template (every one, always)
 TEMPLATE_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "school_report": ("store", "urn", "as_of", "dfe_dir", *_PRIVACY),
+    "school_report": ("store", "urn", "as_of", "dfe_dir", *_PRIVACY, "model_dir"),
     "tsm_pack": ("store", "urn", "as_of", "dfe_dir", *_PRIVACY, "term"),
     "la_overview": ("store", "as_of", "dfe_dir", *_PRIVACY),
     "data_quality": ("store", "as_of", *_PRIVACY),
+    "early_warning": ("store", "as_of", "model_dir", "suppress_below"),
+    "intervention_impact": ("store", "as_of", "suppress_below"),
 }
 _DEFAULTS: dict[str, Any] = {"workers": None, "html": True, "la": True, "tsm": True,
                              "suppress_below": 5, "pseudonymise": False, "pseudonym_key": "",
-                             "term": "", "dfe_dir": None, "templates_dir": None}
+                             "term": "", "dfe_dir": None, "templates_dir": None, "model_dir": None}
 
 
 @dataclass
@@ -328,6 +336,28 @@ class _Plan:
     run_dir: Path
     workers: int
     values: dict[str, Any]  # template parameters other than urn
+    skipped: dict[str, str] = field(default_factory=dict)  # optional template -> why not run
+
+
+def _not_ready(template: str, store, as_of: str) -> str | None:
+    """Why an optional LA analysis cannot run on this store (None: it can).
+
+    The early-warning report needs two complete academic years by ``as_of`` (train on one, test
+    on a later one); the impact report needs an intervention log.
+    """
+    if template == "early_warning":
+        from ..early_warning.evaluate import test_and_training_years
+        from ..early_warning.points import school_calendar
+
+        try:
+            test_and_training_years(store, school_calendar(store), as_of)
+        except ValueError as exc:
+            return str(exc)
+    if template == "intervention_impact":
+        if not store.has("interventions") or store.interventions().empty:
+            return "the store holds no interventions (load them with 'attendance ingest " \
+                   "--interventions FILE')"
+    return None
 
 
 def _plan(cfg: dict[str, Any]) -> _Plan:
@@ -355,8 +385,21 @@ def _plan(cfg: dict[str, Any]) -> _Plan:
         urns = cfg["schools"]
 
     tdir = Path(cfg["templates_dir"] or repo_root() / "notebooks").resolve()
-    wanted = ([t for t in TEMPLATES if TEMPLATES[t].kind == "la"] if cfg["la"] else []) + \
-        (["school_report"] if urns else []) + (["tsm_pack"] if urns and cfg["tsm"] else [])
+    skipped: dict[str, str] = {}
+    la_wanted = []
+    for t, spec in TEMPLATES.items():
+        if spec.kind != "la" or not cfg["la"]:
+            continue
+        if spec.optional:
+            if not (tdir / f"{t}.ipynb").is_file():
+                continue
+            why = _not_ready(t, st, the_date)
+            if why:
+                skipped[t] = why
+                continue
+        la_wanted.append(t)
+    wanted = la_wanted + (["school_report"] if urns else []) + \
+        (["tsm_pack"] if urns and cfg["tsm"] else [])
     if not wanted:
         raise ReportingError("nothing to run: no school and the LA reports switched off")
     templates = _check_templates(tdir, wanted)
@@ -371,11 +414,17 @@ def _plan(cfg: dict[str, Any]) -> _Plan:
     values = {"store": str(st.root), "as_of": the_date, "dfe_dir": dfe,
               "suppress_below": int(cfg["suppress_below"]),
               "pseudonymise": bool(cfg["pseudonymise"]),
-              "pseudonym_key": str(cfg["pseudonym_key"] or ""), "term": str(cfg["term"] or "")}
+              "pseudonym_key": str(cfg["pseudonym_key"] or ""), "term": str(cfg["term"] or ""),
+              "model_dir": str(Path(cfg["model_dir"]).resolve()) if cfg.get("model_dir") else ""}
+    if values["model_dir"] and not Path(values["model_dir"]).is_dir():
+        raise ReportingError(f"{values['model_dir']}: no early-warning model folder there "
+                             f"(make one with 'attendance model train')")
+    for t, why in skipped.items():
+        print(f"skipped {TEMPLATES[t].label.lower()}: {why}", file=sys.stderr)
     return _Plan(store=st.root, latest=latest.isoformat(), as_of=the_date, names=names,
                  urns=urns, templates_dir=tdir, templates=templates, run_name=name,
                  run_dir=run_dir, workers=cfg["workers"] or max(1, min(os.cpu_count() or 1, 4)),
-                 values=values)
+                 values=values, skipped=skipped)
 
 
 def _jobs(plan: _Plan, html: bool, cell_timeout: int | None
@@ -418,7 +467,8 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
               templates_dir: str | Path | None = None, la: bool | None = None,
               run_name: str | None = None, html: bool | None = None, *,
               tsm: bool | None = None, progress: bool | None = None,
-              cell_timeout: int | None = 1800, in_process: bool = False) -> RunResult:
+              cell_timeout: int | None = 1800, in_process: bool = False,
+              model_dir: str | Path | None = None) -> RunResult:
     """Run the report templates for some or all schools of a store; see the module docstring.
 
     Arguments given here win over the ``params`` YAML (:mod:`.params`), which wins over the
@@ -443,7 +493,8 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
     cfg, params_info = _settings({"store": store, "out": out, "schools": schools,
                                   "as_of": as_of, "workers": workers,
                                   "templates_dir": templates_dir, "la": la,
-                                  "run_name": run_name, "html": html, "tsm": tsm}, params)
+                                  "run_name": run_name, "html": html, "tsm": tsm,
+                                  "model_dir": model_dir}, params)
     plan = _plan(cfg)
     jobs, records = _jobs(plan, bool(cfg["html"]), cell_timeout)
     run_dir = plan.run_dir
@@ -460,6 +511,7 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
                        "templates_dir": str(plan.templates_dir), "out": str(run_dir.parent),
                        "params_file": params_info, "kernel": jobs[0]["kernel"],
                        "cell_timeout": cell_timeout},
+        "skipped": plan.skipped,
         "code": code_version(),
         "inputs": {"store": folder_checksums(plan.store),
                    "dfe": (folder_checksums(values["dfe_dir"])

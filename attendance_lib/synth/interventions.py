@@ -13,7 +13,12 @@ Within each school-year, in date order (:func:`assign`):
   absentees with unauthorised absence;
 * **early help** -- referred at the termly Targeting Support Meeting (autumn after half-term,
   spring, summer): persistent absentees (15%+) with FSM, SEN or a social worker, and severely
-  absent pupils; starts after a referral delay.
+  absent pupils; starts after a referral delay;
+* **attendance letters** (only when the configuration includes ``"attendance_letter"``; not in
+  the defaults) -- a strict threshold rule: on the first day after the October half-term every
+  pupil whose year-to-date absence is at least ``threshold_pct`` (attendance below 90% at the
+  default 10) is sent one (subject to ``uptake`` and ``capacity_per_100``), starting that day:
+  the design a regression discontinuity can evaluate.
 
 Selection uses only the register up to the decision day, including the effects of support given
 earlier, so attendance-based selection (and with it regression to the mean) is exactly what a
@@ -136,6 +141,7 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
               (firsts[2], "attendance_contract"), (firsts[2], "early_help"),
               (firsts[3], "mentoring"), (firsts[4], "attendance_contract"),
               (firsts[4], "early_help")]
+    points.append((firsts[1], "attendance_letter"))
     points = [(d, k) for d, k in points if d < D and k in specs]
     on_roll_n = int(((sy.first <= firsts[1]) & (sy.last >= firsts[1])).sum()) or n
     taken: dict[str, set[int]] = {k: set() for k in specs}
@@ -208,6 +214,9 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         if kind == "mentoring":
             elig = on & not_yet & (rate >= spec.threshold_pct) & (rate < 50)
             score = rate
+        elif kind == "attendance_letter":
+            elig = on & not_yet & (rate >= spec.threshold_pct)
+            score = rate
         elif kind == "attendance_contract":
             elig = on & not_yet & (rate >= spec.threshold_pct) & (un >= 0.03 * poss)
             score = 100 * un / np.maximum(poss, 1)
@@ -222,7 +231,7 @@ def assign(sy: SchoolYear, codes: np.ndarray, specs: dict[str, InterventionSpec]
         chosen = ranked[:places(spec)]
         accept = chosen[rng.random(len(chosen)) < spec.uptake]
         delay = {"mentoring": (0, 10), "attendance_contract": (3, 13),
-                 "early_help": (10, 26)}[kind]
+                 "early_help": (10, 26), "attendance_letter": (0, 1)}[kind]
         starts = day + rng.integers(delay[0], delay[1], len(accept))
         notes = [f"year-to-date attendance {100 - rate[r]:.1f}% on {cal.days[day]}"
                  for r in accept]
