@@ -17,7 +17,8 @@ Year to date means from the start of the academic year containing ``as_of`` (1 A
 domain.md 7) to ``as_of`` inclusive.
 
 All functions read the store's enrolment x week pre-aggregate and only touch marks for the
-partial weeks at either end of a window, so they stay fast at LA scale.
+partial weeks at either end of a window, so they stay fast at LA scale; a window holding a whole
+academic year's marks (the usual year to date) is read from the per-year totals.
 """
 
 from __future__ import annotations
@@ -91,6 +92,15 @@ def enrolment_counts(store: Store, start, end) -> pd.DataFrame:
     cols = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
     if not store.has("enrolment_weeks"):
         return pd.DataFrame(columns=["upn", "urn", *COUNT_COLUMNS])
+    year = _whole_year(store, start, end)
+    if year is not None:  # every mark of one academic year and no other: its totals
+        return _counts_frame(store.query(f"""
+            WITH y AS (
+                SELECT pid, gid, {cols} FROM enrolment_years WHERE academic_year = ?
+                GROUP BY pid, gid
+            )
+            SELECT upn, urn, {", ".join(COUNT_COLUMNS)} FROM y
+            JOIN upn_ids USING (pid) JOIN urn_ids USING (gid) ORDER BY urn, upn""", [year]))
     edge = sorted({_monday(start), _monday(end)})
     edge_sql = ", ".join(f"DATE '{d}'" for d in edge)
     edge_range = " OR ".join(f"date BETWEEN DATE '{d}' AND DATE '{d + timedelta(days=6)}'"
@@ -133,12 +143,30 @@ def enrolment_counts(store: Store, start, end) -> pd.DataFrame:
             {edge_part}
         )
         SELECT upn, urn, {cols} FROM parts GROUP BY upn, urn ORDER BY urn, upn"""
-    df = store.query(sql, week_params + edge_params)
+    return _counts_frame(store.query(sql, week_params + edge_params))
+
+
+def _counts_frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in COUNT_COLUMNS:
         df[c] = df[c].fillna(0).astype("int64")
     df["upn"] = df["upn"].astype("string")
     df["urn"] = df["urn"].astype("string")
     return df
+
+
+def _whole_year(store: Store, start: date, end: date) -> int | None:
+    """The academic year whose marks the window ``start``..``end`` holds all of, and no mark of
+    any other year (a year to date on or after the year's last mark), when the store keeps
+    per-year totals; else None. Such a window is answered from ``enrolment_years``."""
+    if not store.has("enrolment_years"):
+        return None
+    sm = store.start_month
+    year = start.year if start.month >= sm else start.year - 1
+    if start != date(year, sm, 1) or end >= date(year + 1, sm, 1):
+        return None
+    last = store.con.execute("SELECT max(last_date) FROM enrolment_years WHERE "
+                             "academic_year = ?", [year]).fetchone()[0]
+    return year if last is not None and end >= last else None
 
 
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:

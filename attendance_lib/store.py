@@ -7,6 +7,8 @@ Layout under the store folder::
                                 code, category, academic_year (dictionary-encoded text)
     agg/<load>.parquet          enrolment x week counts by category written at load time
                                 (``io.marks.AGG_COLUMNS``), so summaries never rescan marks
+    years/<load>.parquet        the same summed per enrolment and academic year
+                                (``io._tables.YEAR_COLUMNS``): a whole year to date at a glance
     pupils.parquet, schools.parquet, interventions.parquet
     quarantine/<time>.csv       rows that were not loaded, with file, line and reason
     store.duckdb                views over the Parquet files, for an analyst's own queries
@@ -27,6 +29,7 @@ per-school reports are isolated by the data access itself (product.md, "Privacy 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -47,6 +50,7 @@ import pyarrow.parquet as pq
 from .io import formats, roster
 from .io._common import LoadReport, check_input_file, file_sha256
 from .io._convert import Converted
+from .io._tables import AGG_PARQUET, YEAR_COLUMNS
 from .io.marks import Enrolments, MarksReader, Registry, weekly_to_long
 
 __all__ = ["Store", "IngestResult", "StoreError"]
@@ -124,6 +128,11 @@ class _ParquetSink:
             raise self._error
 
 
+def _years_path(apath: Path) -> Path:
+    """The staged per-year totals beside a staged ``<load>.agg.parquet``."""
+    return apath.with_name(apath.name.replace(".agg.parquet", ".years.parquet"))
+
+
 def _atomic_write_parquet(table: pa.Table, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + f".tmp-{uuid.uuid4().hex[:8]}")
     pq.write_table(table, tmp, compression="zstd")
@@ -134,12 +143,16 @@ def _atomic_write_parquet(table: pa.Table, path: Path) -> None:
 _CODE_YEARS = range(1989, 2100)
 
 
-def _create_code_table(con: duckdb.DuckDBPyConnection) -> None:
-    """``code_categories(academic_year, code, category)``: every code of every year's set."""
+@functools.lru_cache(maxsize=1)
+def _code_table_frame() -> pd.DataFrame:
     from .codes import year_code_table
 
-    table = year_code_table(_CODE_YEARS)[["academic_year", "code", "category"]]
-    con.register("_code_table_df", table)
+    return year_code_table(_CODE_YEARS)[["academic_year", "code", "category"]]
+
+
+def _create_code_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``code_categories(academic_year, code, category)``: every code of every year's set."""
+    con.register("_code_table_df", _code_table_frame())
     con.execute("CREATE OR REPLACE TABLE code_categories AS SELECT academic_year::SMALLINT AS "
                 "academic_year, code::VARCHAR AS code, category::VARCHAR AS category "
                 "FROM _code_table_df")
@@ -228,6 +241,12 @@ class Store:
                 cols = ", ".join(f"NULL::{typ} AS {col}" for col, typ in
                                  (c.split() for c in empty.split(", ")))
                 views[name] = f"SELECT {cols} WHERE false"
+        agg, years = self._files("agg"), self._files("years")
+        if agg and [Path(f).name for f in years] == [Path(f).name for f in agg]:
+            # per-year totals, when every load has them (stores written before they existed
+            # answer from enrolment_weeks alone)
+            views["enrolment_years"] = (f"SELECT * FROM read_parquet([{_sql_list(years)}], "
+                                        f"union_by_name=true){where}")
         for name, key in (("upn_ids", "pid"), ("urn_ids", "gid")):
             p = self.root / "ids" / f"{name}.parquet"
             if p.exists():
@@ -304,9 +323,11 @@ class Store:
         return lo, hi
 
     def latest_date(self) -> date | None:
-        if not self.has("enrolment_weeks"):
+        views = self._view_sql()
+        if "enrolment_weeks" not in views:
             return None
-        return self.con.execute("SELECT max(last_date) FROM enrolment_weeks").fetchone()[0]
+        table = "enrolment_years" if "enrolment_years" in views else "enrolment_weeks"
+        return self.con.execute(f"SELECT max(last_date) FROM {table}").fetchone()[0]
 
     def marks(self, *, start: date | str | None = None, end: date | str | None = None,
               upns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -468,22 +489,36 @@ class Store:
 
         A Parquet file already in the canonical layout that validates with nothing quarantined
         or normalised is copied as it is (re-encoding 57 million marks costs more than checking
-        them); any other file is written from the validated rows. Writing happens in a
-        background thread while the next batches are checked.
+        them); any other file is written from the validated rows. The reader checks the next
+        batches in its own threads while this one counts enrolment-weeks, and a background
+        thread writes (Arrow's Parquet encoder releases the GIL).
         """
         if dry_run:
             for _ in reader:
                 pass
             return
         copy = reader.canonical_parquet()
+        small = None  # a few rows (a run carried over a batch boundary): join the next ones
+        years = []  # per-year totals: small, written in one piece at the end
         with _ParquetSink() as sink:
             for ch in reader:
-                sink.put(apath, lambda ch=ch: reader.aggregate(ch))
+                agg, year = reader.aggregate_with_years(ch)
+                years.append(year)
+                if small is not None:
+                    agg, small = pa.concat_tables([small, agg]), None
+                if agg.num_rows < 4096:
+                    small = agg
+                else:
+                    sink.put(apath, agg, **AGG_PARQUET)
                 if not copy:
                     sink.put(mpath, reader.to_arrow(ch), row_group_size=1 << 20,
                              write_statistics=["date", "urn"])
                 if progress:
                     progress(len(ch))
+            if small is not None:
+                sink.put(apath, small, **AGG_PARQUET)
+            if years:
+                sink.put(_years_path(apath), pa.concat_tables(years), **AGG_PARQUET)
             if copy and reader.copyable:
                 shutil.copyfile(reader.path, mpath)
             elif copy and reader.report.rows_loaded:
@@ -582,6 +617,14 @@ class Store:
             GROUP BY ALL)
             TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)""")
         os.replace(tmp, apath)
+        ypath = _years_path(apath)
+        sums = ", ".join(f"sum({c})::INTEGER AS {c}" for c in YEAR_COLUMNS[5:])
+        con.execute(f"""
+            COPY (SELECT pid, gid, urn, academic_year, min(first_date) AS first_date,
+                   max(last_date) AS last_date, {sums}
+            FROM read_parquet('{apath}') GROUP BY pid, gid, urn, academic_year)
+            TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)""")
+        os.replace(tmp, ypath)
 
     def _commit(self, settings: dict, staged, frames: dict, reg: Registry) -> None:
         (self.root / "ids").mkdir(parents=True, exist_ok=True)
@@ -596,7 +639,9 @@ class Store:
             self.close()
             _atomic_write_parquet(pa.Table.from_pandas(merged, preserve_index=False),
                                   self.root / f"{kind}.parquet")
+        (self.root / "years").mkdir(parents=True, exist_ok=True)
         for entry, mpath, apath, _rep in staged:
+            os.replace(_years_path(apath), self.root / "years" / f"{entry['id']}.parquet")
             os.replace(apath, self.root / "agg" / f"{entry['id']}.parquet")
             os.replace(mpath, self.root / "marks" / f"{entry['id']}.parquet")
             settings.setdefault("loads", []).append(entry)

@@ -22,9 +22,22 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import codes as codes_mod
-from ._chunks import DAY_MAX, DAY_MIN, Chunk, academic_year, day_numbers, weekday, weekday_lut
+from ._chunks import (
+    DAY_MAX,
+    DAY_MIN,
+    Chunk,
+    Codes,
+    Runs,
+    academic_year,
+    day_numbers,
+    lookup,
+    one_value,
+    run_starts,
+    weekday,
+    weekday_lut,
+)
 from ._common import DateEvidence, InputFileError, parse_dates, quarantine_frame
-from ._tables import CATEGORY_IDS, MARK_COLUMNS
+from ._tables import CATEGORY_IDS, MARK_COLUMNS, Scratch
 from .registry import Enrolments, Registry
 
 __all__ = ["MarkChecks"]
@@ -49,29 +62,48 @@ def _as_dict_array(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     return col
 
 
-def _dict_parts(col) -> tuple[np.ndarray, np.ndarray, list]:
-    """(indices with -1 for null, null mask, dictionary values as python list)."""
+def _dict_parts(col) -> tuple[np.ndarray, np.ndarray | None, pa.Array]:
+    """(indices with -1 for null, null mask or None when there is no null, the dictionary)."""
     d = _as_dict_array(col)
     if d.null_count:
         nulls = np.asarray(d.is_null())
         idx = np.where(nulls, -1, d.indices.fill_null(0).to_numpy(zero_copy_only=False))
-    else:  # the usual case: no copy, and an all-false mask costs nothing until touched
+    else:  # the usual case: the indices as they were read, no copy
         idx = d.indices.to_numpy(zero_copy_only=False)
-        nulls = np.zeros(len(d), bool)
+        nulls = None
     if idx.dtype.itemsize < 4 or idx.dtype.kind == "u":
         idx = idx.astype(np.int32)
-    return idx, nulls, d.dictionary.to_pylist()
+    return idx, nulls, d.dictionary
 
 
-def _has_weekend(day: np.ndarray, lo: int, hi: int) -> bool:
-    """Does any date in the batch fall on a Saturday or Sunday? (One bincount over the range.)"""
-    if len(day) == 0:
+def _gather(lut: np.ndarray, idx: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
+    """``lut[idx]`` where ``lut``'s last entry stands for null (index -1)."""
+    return lut[idx] if nulls is not None else lookup(lut, idx)
+
+
+def _blank(vals: list) -> np.ndarray:
+    """Blank or only spaces, per dictionary value (last entry: null, blank too)."""
+    return np.array([not (v or "").strip() for v in vals] + [True])
+
+
+def _lines(line, n: int) -> np.ndarray:
+    """The line numbers as an array (``line`` may be the first of ``n`` consecutive lines)."""
+    if isinstance(line, np.ndarray):
+        return line
+    return np.arange(line, line + n, dtype=np.int64)
+
+
+#: is day number d (0 = 1970-01-01, a Thursday) a Saturday or Sunday, up to DAY_MAX
+_WEEKEND = ((np.arange(DAY_MAX + 1) + 3) % 7) >= 5
+
+
+def _has_weekend(day: np.ndarray, lo: int, hi: int, out: np.ndarray) -> bool:
+    """Does any date in the batch fall on a Saturday or Sunday? Decided on the batch's range
+    of days when it holds no weekend, else by one look-up per row into ``out`` (days outside
+    1970-DAY_MAX, quarantined already, may answer either way)."""
+    if len(day) == 0 or not _WEEKEND[max(lo, 0):max(min(hi, DAY_MAX) + 1, 0)].any():
         return False
-    if hi - lo > 5_000_000:
-        return bool((weekday_lut(day) >= 5).any())
-    present = np.bincount(day - lo, minlength=hi - lo + 1) > 0
-    weekend = ((np.arange(lo, hi + 1) + 3) % 7) >= 5  # 1970-01-01 was a Thursday
-    return bool((present & weekend).any())
+    return bool(np.take(_WEEKEND, day, out=out, mode="clip").any())
 
 
 class MarkChecks:
@@ -94,118 +126,174 @@ class MarkChecks:
     _quarantine: list[pd.DataFrame]
     _dropped: list[tuple[np.ndarray, np.ndarray]]
     _dates: DateEvidence
+    _scratch: Scratch
+
+    # -- per dictionary value (once per distinct dictionary) ---------------------------------
+    def _dictionary(self, col: int, dictionary: pa.Array, make):
+        """``make(values)`` for a batch's dictionary of column ``col``, remembered while the
+        batches bring the same dictionary (Parquet repeats it in every row group and batch):
+        the per-value work (normalising, id look-ups, checks) is then done once."""
+        cache = self.__dict__.setdefault("_dict_cache", {})
+        hit = cache.get(col)
+        if hit is not None and (hit[0] is dictionary or hit[0].equals(dictionary)):
+            return hit[1]
+        info = make(dictionary.to_pylist())
+        cache[col] = (dictionary, info)
+        return info
+
+    def _upn_info(self, vals: list) -> tuple:
+        unorm = [(v or "").strip().upper() for v in vals]
+        with self._lock:
+            u_pid, u_bad = self.reg.upn_ids_for(unorm)
+        if unorm != vals:
+            self.normalised = True
+        return (vals, unorm, np.append(u_pid, -1).astype(np.int32), np.append(u_bad, True),
+                _blank(vals))
+
+    def _urn_info(self, vals: list) -> tuple:
+        snorm = [(v or "").strip() for v in vals]
+        with self._lock:
+            s_gid = np.array([self.reg.urn_id(v) for v in snorm] + [-1], np.int32)
+        if snorm != vals:
+            self.normalised = True
+        s_bad = np.array([not (v.isdigit() and 5 <= len(v) <= 7) for v in snorm] + [True])
+        return vals, s_gid, s_bad, _blank(vals)
+
+    def _date_info(self, vals: list) -> tuple:
+        with self._lock:
+            self._dates.add(vals)
+        parsed = parse_dates(pd.Series(vals, dtype="string"))
+        ok = parsed.notna().to_numpy()
+        dd = np.where(ok, day_numbers(parsed.fillna(pd.Timestamp(0))), 0)
+        return np.append(dd, 0).astype(np.int32), ok, _blank(vals)
+
+    def _session_info(self, vals: list) -> tuple:
+        e_map = np.array([_SESSIONS.get((v or "").strip().upper(), -1) for v in vals] + [-1],
+                         np.int8)
+        if any(v not in ("AM", "PM") for v in vals if v is not None):
+            self.normalised = True
+        # dictionary ["AM", "PM"] (or only its first value): the indices are the sessions
+        identity = np.array_equal(e_map[:-1], np.arange(len(vals)))
+        return vals, e_map, identity, _blank(vals)
+
+    def _code_info(self, vals: list) -> tuple:
+        cnorm = [(v or "").strip() for v in vals]
+        with self._lock:
+            c_gid = np.array([self.reg.code_id(v) for v in cnorm] + [-1], np.int32)
+        if cnorm != vals:
+            self.normalised = True
+        return vals, cnorm, c_gid, _blank(vals), {}
 
     # -- row checks ----------------------------------------------------------------------------
     def _check(self, batch: pa.RecordBatch, first_line: int, record: bool = True) -> tuple:
         """Row checks for one batch; safe to run for several batches at once (ids are given
-        out under a lock). Returns the good rows' arrays for :meth:`_order`."""
-        reg = self.reg
+        out under a lock). Returns ``(chunk, rows read)`` for :meth:`_order`: the good rows as
+        a :class:`Chunk` without its key (with its :class:`Runs` when no row was dropped)."""
+        line = first_line  # consecutive lines from first_line until rows are dropped
         if batch.num_columns > len(MARK_COLUMNS):  # explicit source lines (weekly files)
             line = batch.column(len(MARK_COLUMNS)).to_numpy(zero_copy_only=False).astype(np.int64)
-        else:
-            line = np.arange(first_line, first_line + batch.num_rows, dtype=np.int64)
-        if self.format == "csv" and batch.num_rows:
+        if self.format == "csv" and batch.num_rows and batch.column(0).null_count:
             blank = np.ones(batch.num_rows, bool)
             for i in range(len(MARK_COLUMNS)):
                 blank &= np.asarray(batch.column(i).is_null())
             if blank.any():
+                line = _lines(line, batch.num_rows)
                 if record:
                     self._blank_lines.append(line[blank])
                 batch = batch.filter(pa.array(~blank))
                 line = line[~blank]
         n = batch.num_rows
-        reason = np.zeros(n, np.int8)
+        reason = None  # int8 per row once some check fails: the first problem found
 
         def flag(mask, rid):
+            nonlocal reason
             if mask.any():  # most checks pass everywhere: one cheap pass, no write
+                if reason is None:
+                    reason = np.zeros(n, np.int8)
                 np.copyto(reason, np.int8(rid), where=mask & (reason == 0))
 
-        def missing_of(idx: np.ndarray, nulls: np.ndarray, vals: list) -> np.ndarray:
+        def missing_of(idx: np.ndarray, nulls, blank: np.ndarray) -> np.ndarray:
             # blank or only spaces counts as missing (checked per dictionary value)
-            blank = np.array([not (v or "").strip() for v in vals] + [True])
             return blank[idx] if blank[:-1].any() else nulls
 
-        # upn
-        uidx, unull, uvals = _dict_parts(batch.column(0))
-        unorm = [(v or "").strip().upper() for v in uvals]
-        with self._lock:
-            u_pid, u_bad = reg.upn_ids_for(unorm)
-        u_pid, u_bad = np.append(u_pid, -1), np.append(u_bad, True)
-        pid = u_pid[uidx]
-        # urn
-        sidx, snull, svals = _dict_parts(batch.column(1))
-        snorm = [(v or "").strip() for v in svals]
-        with self._lock:
-            s_gid = np.array([reg.urn_id(v) for v in snorm] + [-1], np.int64)
-        s_bad = np.array([not (v.isdigit() and 5 <= len(v) <= 7) for v in snorm] + [True])
-        gid = s_gid[sidx]
+        # upn and urn: ids looked up once per run of the same pair (files come grouped by
+        # pupil); the per-row ids are built only if needed
+        uidx, unull, udict = _dict_parts(batch.column(0))
+        _, _, u_pid, u_bad, ublank = self._dictionary(0, udict, self._upn_info)
+        sidx, snull, sdict = _dict_parts(batch.column(1))
+        _, s_gid, s_bad, sblank = self._dictionary(1, sdict, self._urn_info)
+        starts = run_starts(uidx, sidx)
+        pid_run, gid_run = u_pid[uidx[starts]], s_gid[sidx[starts]]
+        if len(starts) > 1:  # texts that differ only in spaces or case: one run
+            same = (pid_run[1:] == pid_run[:-1]) & (gid_run[1:] == gid_run[:-1])
+            if same.any():
+                keep = np.append(True, ~same)
+                starts, pid_run, gid_run = starts[keep], pid_run[keep], gid_run[keep]
+        runs = Runs(starts, pid_run, gid_run, None, n)
         # date
         dcol = batch.column(2)
+        dbad = None
         if pa.types.is_date(dcol.type) or pa.types.is_timestamp(dcol.type):
             dd = dcol.cast(pa.date32()) if not pa.types.is_date32(dcol.type) else dcol
-            dnull = np.asarray(dd.is_null())
-            day = dd.fill_null(0).cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int32)
-            dbad = np.zeros(n, bool)
+            dnull = None
+            if dd.null_count:
+                dnull = np.asarray(dd.is_null())
+                dd = dd.fill_null(0)
+            day = np.asarray(dd.cast(pa.int32()).to_numpy(zero_copy_only=False), np.int32)
         else:
-            didx, dnull, dvals = _dict_parts(dcol)
-            dnull = missing_of(didx, dnull, dvals)
-            with self._lock:
-                self._dates.add(dvals)
-            parsed = parse_dates(pd.Series(dvals, dtype="string"))
-            ok = parsed.notna().to_numpy()
-            dd = np.where(ok, day_numbers(parsed.fillna(pd.Timestamp(0))), 0)
-            day = np.append(dd, 0).astype(np.int32)[didx]
-            dbad = np.append(~ok, False)[didx] & ~dnull
+            didx, dnull, ddict = _dict_parts(dcol)
+            d_day, ok, dblank = self._dictionary(2, ddict, self._date_info)
+            dnull = missing_of(didx, dnull, dblank)
+            day = _gather(d_day, didx, dnull)
+            if not ok.all():
+                dbad = np.append(~ok, False)[didx]
+                if dnull is not None:
+                    dbad &= ~dnull
         # session
-        eidx, enull, evals = _dict_parts(batch.column(3))
-        e_map = np.array([_SESSIONS.get((v or "").strip().upper(), -1) for v in evals] + [-1])
-        if (unorm != uvals or snorm != svals
-                or any(v not in ("AM", "PM") for v in evals if v is not None)):
-            self.normalised = True
-        pm = e_map[eidx]
-        # code
-        cidx, cnull, cvals = _dict_parts(batch.column(4))
-        cnorm = [(v or "").strip() for v in cvals]
-        with self._lock:
-            c_gid = np.array([reg.code_id(v) for v in cnorm] + [-1], np.int64)
-        code = c_gid[cidx]
-        if cnorm != cvals:
-            self.normalised = True
+        eidx, enull, edict = _dict_parts(batch.column(3))
+        _, e_map, identity, eblank = self._dictionary(3, edict, self._session_info)
+        pm = eidx if identity and enull is None else _gather(e_map, eidx, enull)
+        # code: kept as the batch's dictionary indices (Codes), looked up when needed
+        cidx, cnull, cdict = _dict_parts(batch.column(4))
+        _, cnorm, c_gid, cblank, cat_luts = self._dictionary(4, cdict, self._code_info)
 
         # Each check is first decided on the dictionary values or on the batch's day range;
         # a per-row pass runs only when some value actually fails (the usual batch is clean).
-        for idx, nulls, vals in ((uidx, unull, uvals), (sidx, snull, svals), (eidx, enull, evals),
-                                 (cidx, cnull, cvals)):
-            if nulls.any() or any(not (v or "").strip() for v in vals):
-                flag(missing_of(idx, nulls, vals), _R_MISSING)
-        if dnull.any():
+        for idx, nulls, blank in ((uidx, unull, ublank), (sidx, snull, sblank),
+                                  (eidx, enull, eblank), (cidx, cnull, cblank)):
+            if nulls is not None or blank[:-1].any():
+                flag(missing_of(idx, nulls, blank), _R_MISSING)
+        if dnull is not None:
             flag(dnull, _R_MISSING)
-        if dbad.any():
+        if dbad is not None:
             flag(dbad, _R_DATE)
         lo, hi = (int(day.min()), int(day.max())) if n else (DAY_MIN, DAY_MAX)
         if lo < DAY_MIN or hi > DAY_MAX:
             flag((day < DAY_MIN) | (day > DAY_MAX), _R_DATE_RANGE)
-        if (e_map[:-1] < 0).any() or (eidx < 0).any():
+        if (e_map[:-1] < 0).any() or enull is not None:
             flag(pm < 0, _R_SESSION)
-        if _has_weekend(day, lo, hi):
+        if _has_weekend(day, lo, hi, self._scratch.arrays(n)[1]):
             flag(weekday_lut(day) >= 5, _R_WEEKEND)
-        if u_bad[:-1].any() or unull.any():
+        if u_bad[:-1].any() or unull is not None:
             flag(u_bad[uidx], _R_UPN)
-        if s_bad[:-1].any() or snull.any():
+        if s_bad[:-1].any() or snull is not None:
             flag(s_bad[sidx], _R_URN)
         y_lo = int(academic_year(np.array([max(lo, DAY_MIN)]), self.start_month)[0])
         y_hi = int(academic_year(np.array([min(hi, DAY_MAX)]), self.start_month)[0])
         if y_lo == y_hi:  # the usual case: one academic year in the batch
-            ay = np.full(n, y_lo, np.int16)
-            lut = self._category_lut(cnorm, y_lo)
-            cat = lut[cidx]
-            used = np.unique(cidx) if (lut[:-1] < 0).any() else None
-            if used is not None and (lut[used] < 0).any():
+            ay = one_value(y_lo, n, np.int16)
+            lut = cat_luts.get(y_lo)
+            if lut is None:
+                lut = cat_luts[y_lo] = self._category_lut(cnorm, y_lo)
+            cat = None  # looked up from the code when needed (lut below)
+            if (lut[:-1] < 0).any():  # (a null code is already flagged as missing)
+                cat = _gather(lut, cidx, cnull)
                 flag(cat == _UNKNOWN, _R_CODE)
                 flag(cat == _WITHDRAWN, _R_WITHDRAWN)
         else:
+            lut = None
             ay = academic_year(np.clip(day, DAY_MIN, DAY_MAX), self.start_month)
-            live = reason == 0
+            live = reason == 0 if reason is not None else np.ones(n, bool)
             cat = np.full(n, _UNKNOWN, np.int8)
             for y in np.unique(ay[live]):
                 sel = live & (ay == y)
@@ -214,33 +302,42 @@ class MarkChecks:
             flag(cat == _WITHDRAWN, _R_WITHDRAWN)
         # enrolment: looked up once per run of the same pupil and school
         pos_c = None
-        if self.enrolments is not None:
+        if self.enrolments is not None and n:
             e = self.enrolments
-            keys = (pid << 20) | np.where(gid < 0, 0, gid)
+            lengths = runs.lengths
+            keys = (pid_run.astype(np.int64) << 20) | np.maximum(gid_run, 0)
             if len(e.keys):
-                brk = np.ones(n, bool)
-                brk[1:] = keys[1:] != keys[:-1]
-                starts = np.flatnonzero(brk)
-                run = np.cumsum(brk) - 1
-                pos_run = np.minimum(np.searchsorted(e.keys, keys[starts]), len(e.keys) - 1)
-                found_run = e.keys[pos_run] == keys[starts]
-                pos_c = pos_run[run]
-                found = found_run[run]
+                pos_run = np.minimum(np.searchsorted(e.keys, keys), len(e.keys) - 1)
+                found_run = e.keys[pos_run] == keys
             else:
-                found = np.zeros(n, bool)
-            flag(~found, _R_NOT_ON_ROLL)
-            if pos_c is not None:
-                outside = found & ((day < e.admission[pos_c]) | (day > e.leaving[pos_c]))
-                flag(outside, _R_OUTSIDE)
+                pos_run = None
+                found_run = np.zeros(len(starts), bool)
+            if not found_run.all():
+                flag(np.repeat(~found_run, lengths), _R_NOT_ON_ROLL)
+            if pos_run is not None:
+                # a run's marks are all inside its enrolment when its first and last day are
+                first = np.minimum.reduceat(day, starts)
+                last = np.maximum.reduceat(day, starts)
+                out_run = found_run & ((first < e.admission[pos_run])
+                                       | (last > e.leaving[pos_run]))
+                pos_c = (pos_run, lengths)
+                if out_run.any():
+                    rows = np.repeat(out_run, lengths)
+                    pos = np.repeat(pos_run, lengths)
+                    flag(rows & ((day < e.admission[pos]) | (day > e.leaving[pos])), _R_OUTSIDE)
+        code = Codes(cidx, c_gid, lut)
+        if reason is None:
+            return Chunk(None, None, day, pm, code, cat, ay, line, None, runs=runs), n
         bad = reason != 0
-        if bad.any() and record:
-            self._quarantine_rows(batch, np.flatnonzero(bad), reason, line, day, ay, cnorm, cidx,
-                                  pos_c)
-        if bad.any():
-            good = ~bad
-            pid, gid, day, pm = pid[good], gid[good], day[good], pm[good]
-            code, cat, ay, line = code[good], cat[good], ay[good], line[good]
-        return pid, gid, day, pm.astype(np.int64), code, cat, ay, line, n
+        if record:
+            pos = np.repeat(*pos_c) if pos_c is not None else None
+            self._quarantine_rows(batch, np.flatnonzero(bad), reason, _lines(line, n), day, ay,
+                                  cnorm, cidx, pos)
+        good = ~bad
+        pid, gid = np.repeat(pid_run, runs.lengths), np.repeat(gid_run, runs.lengths)
+        ch = Chunk(pid[good], gid[good], day[good], pm[good], code.take(good),
+                   None if cat is None else cat[good], ay[good], _lines(line, n)[good], None)
+        return ch, n
 
     @staticmethod
     def _category_lut(cnorm: list[str], year: int) -> np.ndarray:

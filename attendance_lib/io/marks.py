@@ -17,8 +17,12 @@ Validation (each bad row is quarantined with file, line and the first problem fo
   because neither can be trusted); an exact repeat of a row loads once and the repeat is
   quarantined as a duplicate, so ``rows read = rows loaded + rows quarantined`` always holds.
 
-Performance: files are read in batches with dictionary-encoded text columns, so each distinct
-UPN, code or date string is examined once, and checks run as numpy array operations. Duplicate and
+Performance: files are read in batches with dictionary-encoded text columns (one batch per
+Parquet row group), so each distinct UPN, code or date string is examined once per dictionary,
+and checks run as numpy array operations: per dictionary value, per run of one enrolment or on a
+batch's range of days first, per row only where something fails. A clean batch keeps its codes,
+sessions and dates as the arrays Arrow read (no copies) and its pupil and school ids as runs
+(:class:`attendance_lib.io._chunks.Chunk`). Duplicate and
 conflict detection streams when the file is grouped by enrolment (pupil at a school) in date
 order (how MIS exports and the canonical files are written); otherwise it falls back to sorting
 the rest of the file in memory from the batch where the disorder shows. Enrolments that reappear
@@ -55,7 +59,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ._chunks import Chunk, dropped_keys, kept, prefetch, row_keys, set_flags
+from ._chunks import (
+    Chunk,
+    Runs,
+    dropped_keys,
+    enrolment_ords,
+    kept,
+    prefetch,
+    row_keys,
+    run_starts,
+    set_flags,
+)
 from ._common import (
     DateEvidence,
     InputFileError,
@@ -72,6 +86,7 @@ from ._tables import (
     AGG_COLUMNS,
     CATEGORY_IDS,
     MARK_COLUMNS,
+    Scratch,
     categorised_marks_table,
     marks_table,
     week_aggregate,
@@ -137,6 +152,7 @@ class MarksReader(MarkChecks):
         self.min_day: int | None = None
         self.max_day: int | None = None
         self._lock = threading.Lock()
+        self._scratch = Scratch()  # work arrays of the checks and aggregate(), per thread
         #: True once a value had to be normalised (spaces, case, session spelling), so the
         #: file's bytes are not already the store's canonical layout
         self.normalised = False
@@ -201,12 +217,17 @@ class MarksReader(MarkChecks):
                            if pa.types.is_string(pf.schema_arrow.field(c).type)
                            or pa.types.is_large_string(pf.schema_arrow.field(c).type)]
             pf = pq.ParquetFile(self.path, read_dictionary=string_cols)
-            # batches follow row groups where they are not much larger than _BATCH, so a batch
-            # never straddles two row groups (each with its own dictionaries)
-            largest = max((pf.metadata.row_group(i).num_rows
-                           for i in range(pf.metadata.num_row_groups)), default=0)
-            size = largest if _BATCH < largest <= _BATCH * 1.1 else _BATCH
-            for b in pf.iter_batches(batch_size=size, columns=src_cols):
+            # one batch per row group when row groups are about _BATCH rows (as written by
+            # the store and most tools): each brings its own dictionaries, and batches cut
+            # across them would double the batches and the per-batch work
+            sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
+            if sizes and max(sizes) <= _BATCH * 1.1 and min(sizes[:-1] or [_BATCH]) >= _BATCH // 4:
+                for i, rows in enumerate(sizes):
+                    for b in pf.iter_batches(batch_size=max(rows, 1), row_groups=[i],
+                                             columns=src_cols):
+                        yield pa.RecordBatch.from_arrays(b.columns, names=MARK_COLUMNS)
+                return
+            for b in pf.iter_batches(batch_size=_BATCH, columns=src_cols):
                 yield pa.RecordBatch.from_arrays(b.columns, names=MARK_COLUMNS)
             return
         # CSV: read the header first to map columns, then stream with everything as text
@@ -258,14 +279,16 @@ class MarksReader(MarkChecks):
         return self._order(self._check(batch, first_line, record), record)
 
     def _order(self, parts: tuple, record: bool = True) -> Chunk:
-        """The file-order step: enrolment ordinals and the (enrolment, day, session) key."""
-        pid, gid, day, pm, code, cat, ay, line, n_read = parts
+        """The file-order step: enrolment ordinals (``ch.runs.ids``), from which the
+        (enrolment, day, session) key ``ch.base`` is built if something needs it."""
+        ch, n_read = parts
         if record:
             self.report.rows_read += n_read
-        eid = self.reg.enrolment_ids(pid, gid, table=self._enrolment_ord)
-        # (enrolment, day, session) in one sortable integer; DAY_MAX (_chunks) < 2**16
-        base = (eid << 17) | (day.astype(np.int64) << 1) | pm
-        ch = Chunk(pid, gid, day, pm, code, cat, ay, line, base)
+        if ch.runs is None:  # rows were dropped: find the runs again
+            starts = run_starts(ch.pid, ch.gid)
+            ch.runs = Runs(starts, ch.pid[starts], ch.gid[starts], None, len(ch))
+        ch.runs.ids = self.reg.enrolment_run_ids(ch.runs.pid, ch.runs.gid,
+                                                 table=self._enrolment_ord)
         if len(ch) and record:
             lo, hi = int(ch.day.min()), int(ch.day.max())
             self.min_day = lo if self.min_day is None else min(self.min_day, lo)
@@ -304,31 +327,37 @@ class MarksReader(MarkChecks):
             if collected is not None:
                 collected.append(ch)
                 continue
-            if carry is not None and len(ch) and carry.base[-1] < ch.base[0]:
+            if carry is not None and len(ch) and carry.key_at(-1) < ch.key_at(0):
                 # the carried run ended at the batch boundary: hand it out on its own rather
                 # than copying the whole new batch behind it
-                streamed = set_flags(streamed, carry.base >> 17)
+                streamed = set_flags(streamed, enrolment_ords(carry))
                 done = kept(carry, self._resolve(carry))
                 self.report.rows_loaded += len(done)
                 if len(done):
                     yield done
                 carry = None
             pending = Chunk.concat([carry, ch]) if carry is not None else ch
-            if len(pending) and (np.diff(pending.base) < 0).any():
+            # strictly increasing keys (the usual, clean file): in order and nothing repeated
+            work = self._scratch.arrays(len(pending))
+            strict = pending.strictly_increasing(work[0], work[1])
+            if not strict and (pending.base[1:] < pending.base[:-1]).any():
                 # not grouped by enrolment in date order: sort everything in memory at the end
                 collected = [pending]
                 tail, carry = carry, None
                 continue
+            pending.ordered = True
             n_streamed += 1
             if not len(pending):
                 carry = None
                 continue
-            tail_start = int(np.searchsorted(pending.base, pending.base[-1], side="left"))
+            tail_start = len(pending) - 1 if strict else int(
+                np.searchsorted(pending.base, pending.base[-1], side="left"))
             head, carry = pending.take(slice(0, tail_start)), pending.take(
                 slice(tail_start, None))
             if len(head):
-                streamed = set_flags(streamed, head.base >> 17)
-            head = kept(head, self._resolve(head))
+                streamed = set_flags(streamed, enrolment_ords(head))
+                if not strict:
+                    head = kept(head, self._resolve(head))
             self.report.rows_loaded += len(head)
             if len(head):
                 yield head
@@ -351,6 +380,7 @@ class MarksReader(MarkChecks):
                     allc = Chunk.concat([prev, allc])
             order = np.lexsort((allc.line, allc.base))
             allc = allc.take(order)
+            allc.ordered = True
             if old is not None:
                 old, old_kept = old[order], old_kept[order]
             keep = self._resolve(allc, old, old_kept)
@@ -430,7 +460,12 @@ class MarksReader(MarkChecks):
         Rows are runs of the same enrolment, academic year and week in file order; the same
         enrolment-week may appear in more than one row (the store sums them).
         """
-        return week_aggregate(ch, self.reg)
+        return week_aggregate(ch, self.reg, self._scratch)
+
+    def aggregate_with_years(self, ch: Chunk) -> tuple[pa.Table, pa.Table]:
+        """:meth:`aggregate` and its enrolment x academic year totals
+        (:func:`attendance_lib.io._tables.year_totals`)."""
+        return week_aggregate(ch, self.reg, self._scratch, with_years=True)
 
 
 def read_marks(path: str | Path, *, mapping: str | Path | None = None,

@@ -54,8 +54,11 @@ class Registry:
         if len(miss):
             new = [values[i] for i in miss]
             new_bad = ~upn_mod.valid_mask(new)
-            for i in miss:
-                out[i] = self.upn_id(values[i])
+            first = len(self.upns)
+            fresh = list(dict.fromkeys(new))  # (a value may come twice once normalised)
+            ids.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+            self.upns.extend(fresh)
+            out[miss] = np.fromiter((ids[v] for v in new), np.int64, len(new))
         # ids given out elsewhere (pupils file, an existing store) were checked when loaded
         if len(self.upns) > len(self._upn_bad):
             grown = np.zeros(max(len(self.upns), 2 * len(self._upn_bad)), bool)
@@ -90,15 +93,34 @@ class Registry:
         n = len(pid)
         if n == 0:
             return np.zeros(0, np.int64)
-        brk = np.ones(n, bool)
-        np.not_equal(pid[1:], pid[:-1], out=brk[1:])
-        brk[1:] |= gid[1:] != gid[:-1]
-        starts = np.flatnonzero(brk)
-        keys = (pid[starts].astype(np.int64) << 20) | np.maximum(gid[starts], 0)
-        ids = self.enrolment_id if table is None else table
-        run_ids = np.fromiter((ids.setdefault(k, len(ids)) for k in keys.tolist()),
-                              np.int64, len(starts))
+        starts, run_ids = self.enrolment_runs(pid, gid, table)
         return np.repeat(run_ids, np.diff(np.append(starts, n)))
+
+    def enrolment_runs(self, pid: np.ndarray, gid: np.ndarray,
+                       table: dict[int, int] | None = None,
+                       starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`enrolment_ids` as runs: ``(starts, ids)``, the first row of each run of the
+        same (pupil, school) pair and that run's enrolment id (int64). ``starts``, when the
+        caller knows them already, are taken as they are."""
+        n = len(pid)
+        if n == 0:
+            return np.zeros(0, np.intp), np.zeros(0, np.int64)
+        if starts is None:
+            brk = np.empty(n, bool)
+            brk[0] = True
+            np.not_equal(pid[1:], pid[:-1], out=brk[1:])
+            np.bitwise_or(brk[1:], np.not_equal(gid[1:], gid[:-1]), out=brk[1:])
+            starts = np.flatnonzero(brk)
+        return starts, self.enrolment_run_ids(pid[starts], gid[starts], table)
+
+    def enrolment_run_ids(self, pid: np.ndarray, gid: np.ndarray,
+                          table: dict[int, int] | None = None) -> np.ndarray:
+        """Enrolment ids (int64) of (pupil, school) pairs, one dictionary look-up each, new
+        pairs numbered in order."""
+        keys = (pid.astype(np.int64) << 20) | np.maximum(gid, 0)
+        ids = self.enrolment_id if table is None else table
+        return np.fromiter((ids.setdefault(k, len(ids)) for k in keys.tolist()),
+                           np.int64, len(keys))
 
     def code_id(self, c: str) -> int:
         return self.code_ids.setdefault(c, len(self.code_ids))
