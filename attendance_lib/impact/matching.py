@@ -16,19 +16,25 @@ so the comparison for each supported pupil is drawn from pupils who, **on the sa
   year-to-date and unauthorised absence, last year's absence and characteristics
   (:data:`~attendance_lib.impact.features.MATCH_FEATURES`).
 
-Two ways to measure "closest": ``method="propensity"`` (the default: a logistic regression of
-being supported on the standardised features, fitted on the supported pupils and a sample of
-the candidates on their start dates; nearest neighbours on the linear predictor within a
-caliper of ``caliper`` standard deviations of it; Austin 2011 suggests 0.2 for balance alone,
-the default 0.5 keeps more of the supported pupils and leaves the rest of the imbalance to the
-regression adjustment) or ``method="distance"``
-(standardised Euclidean distance on the features, each scaled by its standard deviation among
-the candidates; caliper on the root mean square difference in standard deviations). Each
-supported pupil gets up to ``k`` comparison pupils (with replacement: one pupil can serve
-several); a supported pupil with none within the caliper is left out and counted in the
-diagnostics. :func:`balance_table` shows standardised mean differences before and after; what
-imbalance is left is adjusted for by the regression in :func:`~attendance_lib.impact.did.
-matched_did`.
+How "closest" is measured (``method``):
+
+* ``"propensity+distance"`` (the default; Rubin and Thomas 2000): a logistic regression of being
+  supported on the standardised features (the propensity score), fitted on the supported pupils
+  and a sample of the candidates on their start dates; among the candidates whose linear
+  predictor is within ``caliper`` standard deviations of the supported pupil's, the ``k``
+  closest on the most prognostic features
+  (:data:`~attendance_lib.impact.features.DISTANCE_FEATURES`: absence this year, in the last
+  weeks and days, unauthorised absence, last year's, the school's, FSM, SEN, social worker;
+  standardised Euclidean distance). Austin (2011) suggests a caliper of 0.2 for balance alone;
+  the default 0.5 keeps more of the supported pupils and leaves what imbalance remains to the
+  regression adjustment in :func:`~attendance_lib.impact.did.matched_did`;
+* ``"propensity"``: the ``k`` nearest on the propensity score within the caliper;
+* ``"distance"``: the ``k`` nearest on all the features (root mean square standardised
+  difference no more than ``caliper``).
+
+Comparison pupils are drawn with replacement (one pupil can serve several supported pupils); a
+supported pupil with no candidate within the caliper is left out and counted in the
+diagnostics. :func:`balance_table` shows standardised mean differences before and after.
 """
 
 from __future__ import annotations

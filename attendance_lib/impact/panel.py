@@ -34,6 +34,7 @@ import pandas as pd
 from attendance_lib.store import Store
 
 __all__ = ["ImpactError", "YearRegister", "Register", "load_register", "load_episodes",
+           "check_types",
            "window_sums", "weekly_panel", "pupil_characteristics", "year_group_in"]
 
 
@@ -316,14 +317,8 @@ def load_episodes(store: Store, reg: Register, types=None, as_of=None) -> pd.Dat
                           f"intervention log with 'attendance ingest --interventions FILE'")
     iv = iv.copy()
     iv["type"] = iv["type"].astype(str)
-    known = sorted(iv["type"].unique())
     if types is not None:
-        types = [types] if isinstance(types, str) else list(types)
-        unknown = [t for t in types if t not in known]
-        if unknown:
-            raise ImpactError(f"unknown intervention type {', '.join(map(repr, unknown))}; the "
-                              f"store holds: {', '.join(known)}")
-        iv = iv[iv["type"].isin(types)]
+        iv = iv[iv["type"].isin(check_types(iv, types))]
     iv["start_date"] = pd.to_datetime(iv["start_date"])
     iv = iv[iv["start_date"].dt.date <= _as_of(as_of)]
     if "end_date" not in iv:
@@ -353,6 +348,25 @@ def load_episodes(store: Store, reg: Register, types=None, as_of=None) -> pd.Dat
         "starts after the last school day in the store"
     return iv[["episode", "upn", "urn", "type", "start_date", "end_date", "academic_year",
                "row", "anchor", "status"]]
+
+
+def check_types(episodes: pd.DataFrame, types=None) -> list[str]:
+    """The types asked for (default: every type in ``episodes``), checked.
+
+    Raises
+    ------
+    ImpactError
+        Naming the unknown type(s) and the types the store holds.
+    """
+    known = sorted(episodes["type"].astype(str).unique())
+    if types is None:
+        return known
+    types = [types] if isinstance(types, str) else list(types)
+    unknown = [t for t in types if t not in known]
+    if unknown:
+        raise ImpactError(f"unknown intervention type {', '.join(map(repr, unknown))}; the "
+                          f"store holds: {', '.join(known)}")
+    return types
 
 
 def window_sums(yr: YearRegister, rows: np.ndarray, anchor: np.ndarray, k1: int, k2: int,

@@ -19,6 +19,7 @@ Designs, in the order the report trusts them (see each module):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,7 +34,14 @@ from .event_study import EventStudy, event_study, plot_event_study
 from .heterogeneity import heterogeneity
 from .matching import SMD_OK, MatchedSample, MatchParams, balance_table, match
 from .naive import naive_before_after
-from .panel import ImpactError, Register, load_episodes, load_register, pupil_characteristics
+from .panel import (
+    ImpactError,
+    Register,
+    check_types,
+    load_episodes,
+    load_register,
+    pupil_characteristics,
+)
 from .placebo import placebo
 from .rdd import RDResult, regression_discontinuity
 
@@ -221,12 +229,12 @@ def analyse(store, *, types=None, window_weeks: int = 10, as_of=None,
         raise ImpactError(f"window_weeks must be at least 1, got {window_weeks}")
     params = params or MatchParams(window_weeks=window_weeks)
     if params.window_weeks != window_weeks:
-        params = MatchParams(**{**params.__dict__, "window_weeks": window_weeks})
+        params = dataclasses.replace(params, window_weeks=window_weeks)
     reg = load_register(store, as_of=as_of)
-    episodes = load_episodes(store, reg, types, as_of=as_of)
+    # every type: support of another type is part of each pupil's story (caveats)
+    episodes = load_episodes(store, reg, None, as_of=as_of)
+    kinds = check_types(episodes, types)
     chars = pupil_characteristics(store)
-    kinds = sorted(episodes["type"].unique()) if types is None else (
-        [types] if isinstance(types, str) else list(types))
     out, skipped = {}, {}
     for i, kind in enumerate(kinds):
         usable = int(((episodes["type"] == kind) & (episodes["status"] == "ok")).sum())
@@ -279,8 +287,8 @@ def caveats(ti: TypeImpact) -> list[str]:
         bad = bal[bal["smd_after"].abs() >= SMD_OK].sort_values("smd_after", key=abs,
                                                                 ascending=False)
         if len(bad):
-            items = ", ".join(f"{r.feature} ({r.smd_after:+.2f})" for r in bad.head(4)
-                              .itertuples())
+            items = ", ".join(f"{_FEATURE_LABELS.get(r.feature, r.feature).lower()} "
+                              f"({r.smd_after:+.2f})" for r in bad.head(4).itertuples())
             out.append(f"After matching the groups still differ somewhat on {items} "
                        f"(standardised differences of 0.1 or more); the estimate adjusts for "
                        f"these in a regression.")
