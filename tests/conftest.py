@@ -147,3 +147,23 @@ class RegisterBuilder:
 @pytest.fixture
 def register_builder(tmp_path) -> RegisterBuilder:
     return RegisterBuilder(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory):
+    """A Jupyter kernel spec pinned to this interpreter, on a temporary ``JUPYTER_PATH``, for
+    running notebooks under papermill; yields the kernel name to pass as ``kernel_name``."""
+    import json
+    import sys
+
+    name = "attendance-suite-test"
+    base = tmp_path_factory.mktemp("jupyter")
+    spec = base / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "attendance-suite (tests)", "language": "python"}))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("JUPYTER_PATH", str(base))
+    yield name
+    mp.undo()

@@ -3,7 +3,6 @@ the LA's model report notebook, on a small three-year synthetic LA."""
 
 import csv
 import json
-import sys
 
 import pandas as pd
 import pytest
@@ -185,18 +184,6 @@ def test_evaluation_points_of_the_generated_calendar(small_la):
 
 
 # ----------------------------------------------------------------------------- the notebook
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("jupyter_ew")
-    spec = base / "kernels" / "attendance-ew-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "attendance-suite (tests)", "language": "python"}))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JUPYTER_PATH", str(base))
-    yield base
-    mp.undo()
 
 
 def test_model_report_notebook(small_la, model_dir, kernel_env, tmp_path):
@@ -207,7 +194,7 @@ def test_model_report_notebook(small_la, model_dir, kernel_env, tmp_path):
         str(repo_root() / "notebooks" / "early_warning.ipynb"), str(out),
         parameters={"store": str(store.root), "as_of": "2025-07-31",
                     "model_dir": str(model_dir), "suppress_below": 5},
-        kernel_name="attendance-ew-test", cwd=str(repo_root()), progress_bar=False)
+        kernel_name=kernel_env, cwd=str(repo_root()), progress_bar=False)
     nb = json.loads(out.read_text())
     text = json.dumps([c.get("outputs", []) for c in nb["cells"]])
     # the fairness audit ran and its groups add up to the overall figures

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,6 @@ from attendance_lib.store import Store
 from attendance_lib.synth import generate_la
 from tests.conftest import UPN, URN_A
 
-KERNEL = "attendance-suite-test"
 DESIGNS = ["naive_before_after", "matched_did", "event_study", "placebo", "year_end_pa"]
 
 
@@ -117,18 +115,6 @@ def test_notebook_parameters_are_checked(la, tmp_path):
         check_params(store=str(tmp_path / "none"))
 
 
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("jupyter")
-    spec = base / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "attendance-suite (tests)", "language": "python"}))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JUPYTER_PATH", str(base))
-    yield base
-    mp.undo()
 
 
 def test_notebook_runs_and_lists_no_pupil(la, kernel_env, tmp_path):
@@ -139,7 +125,7 @@ def test_notebook_runs_and_lists_no_pupil(la, kernel_env, tmp_path):
         str(repo_root() / "notebooks" / "intervention_impact.ipynb"), str(out),
         parameters={"store": str(store), "as_of": "", "window_weeks": 10,
                     "intervention_type": "", "suppress_below": 5},
-        kernel_name=KERNEL, cwd=str(repo_root()), progress_bar=False)
+        kernel_name=kernel_env, cwd=str(repo_root()), progress_bar=False)
     nb = json.loads(out.read_text())
     text = json.dumps([c.get("outputs", []) for c in nb["cells"]])
     assert "percentage points" in text and "regression to the mean" in text

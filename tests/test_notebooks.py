@@ -5,7 +5,6 @@ JUPYTER_PATH, so the notebook can never run on some other Python (papermill #251
 """
 
 import json
-import sys
 
 import pytest
 
@@ -13,21 +12,8 @@ from attendance_lib.paths import repo_root
 
 papermill = pytest.importorskip("papermill")
 
-KERNEL = "attendance-suite-test"
 
 
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("jupyter")
-    spec = base / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "attendance-suite (tests)", "language": "python"}))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JUPYTER_PATH", str(base))
-    yield base
-    mp.undo()
 
 
 def test_synthetic_calibration_notebook(kernel_env, tmp_path):
@@ -36,7 +22,7 @@ def test_synthetic_calibration_notebook(kernel_env, tmp_path):
         str(repo_root() / "notebooks" / "synthetic_calibration.ipynb"), str(out),
         parameters={"la_dir": str(tmp_path / "la"), "pupils": 2500, "years": 2,
                     "as_of": "2025-11-14", "seed": 7},
-        kernel_name=KERNEL, cwd=str(repo_root()), progress_bar=False)
+        kernel_name=kernel_env, cwd=str(repo_root()), progress_bar=False)
     nb = json.loads(out.read_text())
     text = json.dumps([c.get("outputs", []) for c in nb["cells"]])
     # the comparison table and the figure were produced

@@ -6,17 +6,14 @@ hand to check it is left out and counted, never read as zero.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import gzip
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from attendance_lib import paths
 from attendance_lib.published import bands, data
+from tests.published_raw import dfe_folder, raw
 
 pytestmark = pytest.mark.realdata
 
@@ -29,16 +26,9 @@ ALL = ["pct5_OARate", "pct10_OARate", "pct15_OARate", "pct20_OARate", "pct25_OAR
 
 @pytest.fixture(scope="module")
 def folder() -> Path:
-    folder = paths.dfe_dir()
-    if not (folder / "ees_absence_distributions").is_dir():
-        pytest.fail(f"published DfE data not found at {folder}", pytrace=False)
-    return folder
+    return dfe_folder("ees_absence_distributions")
 
 
-@lru_cache(maxsize=4)
-def raw(path: Path) -> tuple[dict, ...]:
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        return tuple(csv.DictReader(fh))
 
 
 def sums(rows) -> tuple[int, int, int]:

@@ -7,19 +7,16 @@ The national model is fitted once for the module.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from attendance_lib import paths
 from attendance_lib.io import dfe
 from attendance_lib.published import data, expected, funnel, similar
+from tests.published_raw import dfe_folder, raw
 
 pytestmark = pytest.mark.realdata
 
@@ -32,20 +29,9 @@ URN = "118631"
 
 @pytest.fixture(scope="module")
 def folder() -> Path:
-    folder = paths.dfe_dir()
-    if not (folder / "ees_pupil_absence").is_dir():
-        pytest.fail(f"published DfE data not found at {folder}", pytrace=False)
-    return folder
+    return dfe_folder("ees_pupil_absence")
 
 
-@lru_cache(maxsize=4)
-def raw(path: Path, contains: str = "") -> tuple[dict, ...]:
-    """Rows of a gzip CSV as printed (csv module); with ``contains``, only the lines holding
-    that text are parsed (a cheap pre-filter; each row is still checked by its fields)."""
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        header = fh.readline()
-        lines = [line for line in fh if contains in line]
-    return tuple(csv.DictReader([header, *lines]))
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,14 @@ rendered, and the figures printed in the headline are checked against the raw pu
 
 from __future__ import annotations
 
-import csv
-import gzip
 import re
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-from attendance_lib import paths
 from attendance_lib.published import report
+from tests.published_raw import dfe_folder, raw
 
 pytestmark = pytest.mark.realdata
 
@@ -35,16 +32,9 @@ LAS = {"Kent": ("886", "county"), "Camden": ("202", "London borough"),
 
 @pytest.fixture(scope="module")
 def folder() -> Path:
-    folder = paths.dfe_dir()
-    if not (folder / "ees_pupil_absence").is_dir():
-        pytest.fail(f"published DfE data not found at {folder}", pytrace=False)
-    return folder
+    return dfe_folder("ees_pupil_absence")
 
 
-@lru_cache(maxsize=4)
-def raw(path: Path) -> tuple[dict, ...]:
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        return tuple(csv.DictReader(fh))
 
 
 def cells(markup: str) -> list[str]:

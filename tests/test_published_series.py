@@ -6,17 +6,14 @@ library code), or computed from those raw cells; never copied from the module's 
 
 from __future__ import annotations
 
-import csv
-import gzip
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from attendance_lib import paths
 from attendance_lib.published import data, series
+from tests.published_raw import dfe_folder, raw
 
 pytestmark = pytest.mark.realdata
 
@@ -30,17 +27,9 @@ ALL_BANDS = ["pct5_OARate", "pct10_OARate", *PA_BANDS]
 
 @pytest.fixture(scope="module")
 def folder() -> Path:
-    folder = paths.dfe_dir()
-    if not (folder / "ees_pupil_absence").is_dir():
-        pytest.fail(f"published DfE data not found at {folder}", pytrace=False)
-    return folder
+    return dfe_folder("ees_pupil_absence")
 
 
-@lru_cache(maxsize=8)
-def raw(path: Path) -> list[dict]:
-    """Rows of a gzip CSV exactly as printed (csv module only; read once per module)."""
-    with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        return [{k.strip(): (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
 
 
 def ytd_path(folder: Path, code: str) -> Path:
