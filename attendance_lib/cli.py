@@ -129,6 +129,9 @@ def ingest(store: Path = _INGEST_STORE,
                    year_start_month, dry_run=False, fmt=fmt, local_codes=local_codes,
                    roster=roster, day_first=day_first)
     _print_reports(result)
+    if result.rows_corrected:
+        print(f"corrected {result.rows_corrected:,} mark(s) already in the store: the new code "
+              f"replaces the old (logged in {Path(store).resolve() / 'corrections'})")
     print(f"store: {Path(store).resolve()}")
 
 
@@ -140,14 +143,17 @@ def validate(store: Path = _VALIDATE_STORE,
              interventions: Path = _INTERVENTIONS, mapping: Path = _MAPPING,
              year_start_month: int = _START, fmt: str = _FORMAT, local_codes: Path = _LOCAL,
              roster: Path = _ROSTER, day_first: bool = _DAY_FIRST) -> None:
-    """Report what a load would quarantine; change nothing. Exit 1 if any row would be."""
+    """Report what a load would quarantine or correct; change nothing. Exit 1 if any row would
+    be quarantined as a problem (marks identical to ones already in the store are not)."""
     import tempfile
 
     result = _load(store or Path(tempfile.mkdtemp(prefix="validate-")), marks, weekly_marks,
                    pupils, schools, interventions, mapping, year_start_month, dry_run=True,
                    fmt=fmt, local_codes=local_codes, roster=roster, day_first=day_first)
     _print_reports(result)
-    if result.rows_quarantined:
+    if result.rows_corrected:
+        print(f"would correct {result.rows_corrected:,} mark(s) already in the store")
+    if result.rows_rejected:
         raise typer.Exit(1)
 
 

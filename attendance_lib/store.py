@@ -9,6 +9,9 @@ Layout under the store folder::
                                 (``io.marks.AGG_COLUMNS``), so summaries never rescan marks
     years/<load>.parquet        the same summed per enrolment and academic year
                                 (``io._tables.YEAR_COLUMNS``): a whole year to date at a glance
+    corrections/<load>.parquet  the marks this load corrected: upn, urn, date, session,
+                                old_code, new_code, old_load, new_load, file, line,
+                                corrected_at (:meth:`Store.corrections`)
     pupils.parquet, schools.parquet, interventions.parquet
     quarantine/<time>.csv       rows that were not loaded, with file, line and reason
     store.duckdb                views over the Parquet files, for an analyst's own queries
@@ -18,10 +21,43 @@ Wonde JSON, SIMS XML, CTF, weekly grids or strings, or ``auto`` to detect by con
 converted to the canonical rows and checked by the same marks reader (issue 8,
 ../shared/reference/mis_formats.md).
 
-Re-loading a file already loaded (same SHA-256) adds nothing. A mark for a pupil-session that is
-already in the store from another file is quarantined: as a duplicate when the code is the same,
-as a conflict when it differs. Pupils, schools and interventions are replaced row by row
-(an upsert on their keys), so a newer census extract updates what changed.
+Incremental loads (issue 9). A day's or a week's marks are appended as one more load (its own
+``marks/``, ``agg/`` and ``years/`` files); nothing already stored is rewritten. Against the marks
+already in the store (and those of earlier files of the same ingest, taken in the order given),
+each mark for a pupil-session (upn, urn, date, session) that is already there is:
+
+* **already stored** when the code is the same (overlapping exports are normal): the mark is not
+  added, and is counted among the file's quarantined rows with the reason ``already in the
+  store: identical mark loaded from FILE`` and its line, so ``rows read = rows loaded + rows
+  quarantined`` holds; :attr:`LoadReport.rows_already_stored` counts them and
+  :attr:`LoadReport.rows_rejected` leaves them out (they are not problems);
+* **a correction** when the code differs: the new mark is loaded (it counts as loaded) and
+  replaces the stored one everywhere; :attr:`LoadReport.rows_corrected` counts them and
+  ``corrections/<load>.parquet`` logs each with the old and new code and load. The last load
+  wins, so a mark corrected twice ends with the last code (each correction replaces the code
+  in force then).
+
+Two different codes for one pupil-session inside one file remain a quarantined conflict.
+A re-sent file (same SHA-256 as a load) is not read again and changes no file of the store; a
+file none of whose marks is new adds no load (only its quarantine file, listing them as already
+stored). Each load records the dates it spans (``first_date``, ``last_date`` in ``store.json``),
+so a new file is compared only with the loads whose dates can overlap it: a day's load after the
+last one costs no scan of the year.
+
+How a correction avoids rewriting old loads (their files can hold a whole year):
+
+* ``marks`` view: a load whose marks were corrected is read with an anti-join against the
+  corrections that name it (``old_load``); loads with nothing corrected are read as before, and
+  a store with no corrections has exactly the plain view;
+* pre-aggregates: the correcting load's ``agg/`` and ``years/`` files hold, besides its own
+  marks, a delta for each corrected mark (minus one in the old mark's category and code
+  columns; its own new mark counts plus one), so sums over all loads are exact. So that a
+  row never shows a negative count (queries may test ``possible > 0`` per row), the
+  ``enrolment_weeks`` and ``enrolment_years`` views collapse, only for the enrolment-weeks
+  (enrolment-years) a correction touched, the rows of all loads into one summed row.
+
+Pupils, schools and interventions are replaced row by row (an upsert on their keys), so a newer
+census extract updates what changed.
 
 A :class:`Store` opened with ``urns=[...]`` sees only those schools' rows through every accessor:
 per-school reports are isolated by the data access itself (product.md, "Privacy and security").
@@ -43,17 +79,24 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .io import formats, roster
-from .io._common import LoadReport, check_input_file, file_sha256
+from .io._common import (
+    ALREADY_STORED,
+    LoadReport,
+    check_input_file,
+    file_sha256,
+    quarantine_frame,
+)
 from .io._convert import Converted
-from .io._tables import AGG_PARQUET, YEAR_COLUMNS
+from .io._tables import AGG_COLUMNS, AGG_PARQUET, YEAR_COLUMNS
 from .io.marks import Enrolments, MarksReader, Registry, weekly_to_long
 
-__all__ = ["Store", "IngestResult", "StoreError"]
+__all__ = ["Store", "IngestResult", "StoreError", "CORRECTION_COLUMNS"]
 
 _SETTINGS = "store.json"
 _FORMAT_VERSION = 1
@@ -63,15 +106,37 @@ class StoreError(ValueError):
     """The store folder is missing, not a store, or asked for something it cannot give."""
 
 
+#: columns of the corrections log (``corrections/<load>.parquet``, :meth:`Store.corrections`)
+CORRECTION_COLUMNS = ["upn", "urn", "date", "session", "old_code", "new_code", "old_load",
+                      "new_load", "file", "line", "corrected_at"]
+
+
 @dataclass
 class IngestResult:
     reports: list[LoadReport] = field(default_factory=list)
     quarantine_path: Path | None = None
     skipped: list[str] = field(default_factory=list)
+    #: the corrections this ingest made (or, in a dry run, would make): CORRECTION_COLUMNS
+    corrections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CORRECTION_COLUMNS))
 
     @property
     def rows_quarantined(self) -> int:
         return sum(r.rows_quarantined for r in self.reports)
+
+    @property
+    def rows_already_stored(self) -> int:
+        """Quarantined marks identical to marks already in the store (not problems)."""
+        return sum(r.rows_already_stored for r in self.reports)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Quarantined rows that are problems: all but those already in the store."""
+        return sum(r.rows_rejected for r in self.reports)
+
+    @property
+    def rows_corrected(self) -> int:
+        return sum(r.rows_corrected for r in self.reports)
 
     @property
     def balanced(self) -> bool:
@@ -139,6 +204,73 @@ def _atomic_write_parquet(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+class _LineMap:
+    """The file line of each row of a staged marks file (rows in the order written): runs of
+    consecutive lines, or ``row + offset`` for a file copied as it is."""
+
+    def __init__(self, offset: int | None = None):
+        self.offset = offset
+        self._starts: list[np.ndarray] = []
+        self._firsts: list[np.ndarray] = []
+        self._n = 0
+
+    def add(self, ch) -> None:
+        starts, firsts = ch.line_runs()
+        self._starts.append(starts + self._n)
+        self._firsts.append(firsts)
+        self._n += len(ch)
+
+    def lines(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        if self.offset is not None:
+            return rows + self.offset
+        if not self._starts:
+            return np.full(len(rows), -1, np.int64)
+        starts, firsts = np.concatenate(self._starts), np.concatenate(self._firsts)
+        run = np.searchsorted(starts, rows, side="right") - 1
+        return firsts[run] + rows - starts[run]
+
+
+def _drop_rows(path: Path, rows: np.ndarray) -> None:
+    """Rewrite a staged marks file without the given row numbers (streaming, order kept)."""
+    rows = np.sort(np.asarray(rows, np.int64))
+    pf = pq.ParquetFile(path)
+    tmp = path.with_name(path.name + ".f")
+    with pq.ParquetWriter(tmp, pf.schema_arrow, compression="zstd",
+                          write_statistics=["date", "urn"]) as w:
+        off = 0
+        for b in pf.iter_batches(batch_size=1 << 20):
+            n = b.num_rows
+            lo, hi = np.searchsorted(rows, [off, off + n])
+            if hi > lo:
+                keep = np.ones(n, bool)
+                keep[rows[lo:hi] - off] = False
+                b = b.filter(pa.array(keep))
+            w.write_batch(b)
+            off += n
+    os.replace(tmp, path)
+
+
+def _corrections_path(mpath: Path, load: str) -> Path:
+    """The staged corrections log beside a staged ``<load>.marks.parquet``."""
+    return mpath.with_name(f"{load}.corrections.parquet")
+
+
+def _corrections_table(corr: pd.DataFrame) -> pa.Table:
+    """The corrections log as Arrow (``CORRECTION_COLUMNS``, ``date`` a date32)."""
+    dates = pd.to_datetime(corr["date"]).dt.date
+    out = {c: pa.array(corr[c].astype(str).tolist(), pa.string())
+           for c in ("upn", "urn", "session", "old_code", "new_code", "old_load", "new_load",
+                     "file") if c in corr}
+    out["date"] = pa.array(dates.tolist(), pa.date32())
+    if "line" in corr:
+        out["line"] = pa.array(corr["line"].astype("int64").to_numpy(), pa.int64())
+    if "corrected_at" in corr:
+        out["corrected_at"] = pa.array(pd.to_datetime(corr["corrected_at"]).tolist(),
+                                       pa.timestamp("s"))
+    return pa.table({c: out[c] for c in CORRECTION_COLUMNS if c in out})
+
+
 #: academic years the code table covers (the loaders refuse dates outside 1990-2099)
 _CODE_YEARS = range(1989, 2100)
 
@@ -169,6 +301,49 @@ def _categorised_marks_sql(source: str, start_month: int) -> str:
         f"(year(date) - CASE WHEN month(date) < {int(start_month)} THEN 1 ELSE 0 END)"
         f"::SMALLINT AS academic_year FROM {source}) m "
         "JOIN code_categories c ON c.code = m.code AND c.academic_year = m.academic_year")
+
+
+def _academic_year_sql(col: str, start_month: int) -> str:
+    return (f"(year({col}) - CASE WHEN month({col}) < {int(start_month)} THEN 1 ELSE 0 END)"
+            f"::SMALLINT")
+
+
+def _marks_source(files: list[str], corrected: set[str], corr: list[str]) -> str:
+    """The stored marks (canonical five columns) in force: every load's file, those with
+    corrected marks anti-joined with the corrections that name them (see the module docstring).
+    With no corrections this is one ``read_parquet`` over all files, as before."""
+    hit = [f for f in files if Path(f).stem in corrected] if corr else []
+    plain = [f for f in files if f not in hit]
+    if not hit:
+        return f"read_parquet([{_sql_list(files)}], union_by_name=true)"
+    cols = "upn, urn, date, session, code"
+    parts = [f"SELECT {cols} FROM read_parquet([{_sql_list(plain)}], union_by_name=true)"] \
+        if plain else []
+    for f in hit:
+        parts.append(
+            f"SELECT {cols} FROM read_parquet('{f}') ANTI JOIN (SELECT upn::VARCHAR AS upn, "
+            f"urn::VARCHAR AS urn, date, session::VARCHAR AS session FROM read_parquet("
+            f"[{_sql_list(corr)}]) WHERE old_load = '{Path(f).stem}') USING (upn, urn, date, "
+            f"session)")
+    return "(" + " UNION ALL ".join(parts) + ") AS _in_force"
+
+
+def _summed_view(files: list[str], fix: str | None, key_sql: str, keys: list[str],
+                 join: str, where: str) -> str:
+    """A pre-aggregate view (``enrolment_weeks`` or ``enrolment_years``) over ``files``; with
+    corrections (``fix``: pid, gid, date of each), the rows of the keys they touched are summed
+    over all loads into one, so no row shows a correction's negative delta on its own."""
+    src = f"read_parquet([{_sql_list(files)}], union_by_name=true)"
+    if fix is None:
+        return f"SELECT * FROM {src}{where}"
+    counts = AGG_COLUMNS[6:]
+    cols = ", ".join(keys + ["first_date", "last_date"] + counts)
+    sums = ", ".join(f"sum({c})::INTEGER AS {c}" for c in counts)
+    return (f"WITH _a AS (SELECT {cols} FROM {src}), _k AS (SELECT DISTINCT pid, gid, {key_sql} "
+            f"FROM ({fix})) SELECT * FROM (SELECT {cols} FROM _a ANTI JOIN _k USING ({join}) "
+            f"UNION ALL SELECT {', '.join(keys)}, min(first_date) AS first_date, "
+            f"max(last_date) AS last_date, {sums} FROM _a SEMI JOIN _k USING ({join}) "
+            f"GROUP BY {', '.join(keys)}){where}")
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -223,30 +398,41 @@ class Store:
 
     def _view_sql(self) -> dict[str, str]:
         where = f" WHERE urn IN ({_sql_list(self.urns)})" if self.urns is not None else ""
+        settings = self.settings
+        sm = int(settings.get("start_month", 8))
+        # loads some of whose marks later loads corrected, and the corrections logs
+        corrected = {old for ld in settings.get("loads", []) for old in ld.get("supersedes", ())}
+        corr = self._files("corrections") if corrected else []
         views = {}
-        for name, sub, empty in (
-                ("marks", "marks", "upn VARCHAR, urn VARCHAR, date DATE, session VARCHAR, "
-                 "code VARCHAR, category VARCHAR, academic_year SMALLINT"),
-                ("enrolment_weeks", "agg", None)):
-            files = self._files(sub)
-            if files and name == "marks":
-                views[name] = _categorised_marks_sql(
-                    f"read_parquet([{_sql_list(files)}], union_by_name=true)",
-                    self.start_month) + where
-            elif files:
-                views[name] = (f"SELECT * FROM read_parquet([{_sql_list(files)}], "
-                               f"union_by_name=true){where}")
-            elif empty:
-                # an empty view with the real columns, so queries on a store without marks work
-                cols = ", ".join(f"NULL::{typ} AS {col}" for col, typ in
-                                 (c.split() for c in empty.split(", ")))
-                views[name] = f"SELECT {cols} WHERE false"
+        files = self._files("marks")
+        if files:
+            views["marks"] = _categorised_marks_sql(_marks_source(files, corrected, corr),
+                                                    sm) + where
+        else:
+            # an empty view with the real columns, so queries on a store without marks work
+            views["marks"] = ("SELECT NULL::VARCHAR AS upn, NULL::VARCHAR AS urn, NULL::DATE AS "
+                              "date, NULL::VARCHAR AS session, NULL::VARCHAR AS code, "
+                              "NULL::VARCHAR AS category, NULL::SMALLINT AS academic_year "
+                              "WHERE false")
         agg, years = self._files("agg"), self._files("years")
+        ids = self.root / "ids"
+        fix = None
+        if corr and (ids / "upn_ids.parquet").exists():
+            # the enrolments and days a correction touched (their rows hold deltas)
+            fix = (f"SELECT DISTINCT u.pid, g.gid, c.date FROM read_parquet([{_sql_list(corr)}]) "
+                   f"c JOIN read_parquet('{ids / 'upn_ids.parquet'}') u ON u.upn = c.upn "
+                   f"JOIN read_parquet('{ids / 'urn_ids.parquet'}') g ON g.urn = c.urn")
+        if agg:
+            views["enrolment_weeks"] = _summed_view(
+                agg, fix, "date_trunc('week', date)::DATE AS week_start",
+                ["pid", "gid", "urn", "academic_year", "week_start"], "pid, gid, week_start",
+                where)
         if agg and [Path(f).name for f in years] == [Path(f).name for f in agg]:
             # per-year totals, when every load has them (stores written before they existed
             # answer from enrolment_weeks alone)
-            views["enrolment_years"] = (f"SELECT * FROM read_parquet([{_sql_list(years)}], "
-                                        f"union_by_name=true){where}")
+            views["enrolment_years"] = _summed_view(
+                years, fix, f"{_academic_year_sql('date', sm)} AS academic_year",
+                ["pid", "gid", "urn", "academic_year"], "pid, gid, academic_year", where)
         for name, key in (("upn_ids", "pid"), ("urn_ids", "gid")):
             p = self.root / "ids" / f"{name}.parquet"
             if p.exists():
@@ -259,6 +445,10 @@ class Store:
             p = self.root / f"{name}.parquet"
             if p.exists():
                 views[name] = f"SELECT * FROM read_parquet('{p}'){where}"
+        logs = self._files("corrections")
+        if logs:
+            views["corrections"] = (f"SELECT * FROM read_parquet([{_sql_list(logs)}], "
+                                    f"union_by_name=true){where}")
         return views
 
     @property
@@ -315,6 +505,17 @@ class Store:
     def interventions(self) -> pd.DataFrame:
         return self.query("SELECT * FROM interventions") if self.has("interventions") else \
             pd.DataFrame(columns=["upn", "urn", "type", "start_date"])
+
+    def corrections(self) -> pd.DataFrame:
+        """Every mark a later load corrected (``CORRECTION_COLUMNS``), in the order made: the
+        pupil-session, the old and new code, the loads that brought them (ids as in
+        ``settings["loads"]``), the new mark's file and line, and when."""
+        if not self.has("corrections"):
+            return pd.DataFrame(columns=CORRECTION_COLUMNS)
+        df = self.query(f"SELECT {', '.join(CORRECTION_COLUMNS)} FROM corrections ORDER BY "
+                        f"corrected_at, new_load, line, urn, upn, date, session")
+        df["date"] = pd.to_datetime(df["date"])
+        return df
 
     def date_range(self) -> tuple[date | None, date | None]:
         if not self.has("marks"):
@@ -441,7 +642,7 @@ class Store:
                 # a dry run still stages (in a temporary folder) when the store has marks, so
                 # marks already in the store are reported just as a real load would
                 check_only = dry_run and not self._files("marks") and n_marks == 1
-                self._stage_marks(reader, again, mpath, apath, check_only, progress)
+                lines = self._stage_marks(reader, again, mpath, apath, check_only, progress)
                 rep = reader.report
                 if kind == "weekly":
                     rep.rows_read += wrep.rows_quarantined
@@ -458,9 +659,15 @@ class Store:
                              "sha256": sha,
                              "rows_read": rep.rows_read, "loaded_at": datetime.now().isoformat(
                                  timespec="seconds")}
-                    staged.append((entry, mpath, apath, rep))
-            self._check_against_store(staged, result, reg)
-            if not dry_run:
+                    if reader.min_day is not None:  # the dates it spans, to skip it when a
+                        # later load's marks cannot overlap (_check_against_store)
+                        entry["first_date"] = str(np.datetime64(reader.min_day, "D"))
+                        entry["last_date"] = str(np.datetime64(reader.max_day, "D"))
+                    staged.append((entry, mpath, apath, rep, lines))
+            result.corrections = self._check_against_store(staged, reg, settings)
+            # a file whose every mark was already in the store adds no load
+            staged = [st for st in staged if st[3].rows_loaded]
+            if not dry_run and (staged or frames or not self.exists()):
                 self._commit(settings, staged, frames, reg)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -484,7 +691,7 @@ class Store:
 
     @staticmethod
     def _stage_marks(reader: MarksReader, again, mpath: Path, apath: Path, dry_run: bool,
-                     progress) -> None:
+                     progress) -> _LineMap | None:
         """Validate a marks file and stage its marks and enrolment-week counts.
 
         A Parquet file already in the canonical layout that validates with nothing quarantined
@@ -492,12 +699,16 @@ class Store:
         them); any other file is written from the validated rows. The reader checks the next
         batches in its own threads while this one counts enrolment-weeks, and a background
         thread writes (Arrow's Parquet encoder releases the GIL).
+
+        Returns the file line of each staged row (:class:`_LineMap`), for marks found to be in
+        the store already.
         """
         if dry_run:
             for _ in reader:
                 pass
-            return
+            return None
         copy = reader.canonical_parquet()
+        lines = _LineMap()
         small = None  # a few rows (a run carried over a batch boundary): join the next ones
         years = []  # per-year totals: small, written in one piece at the end
         with _ParquetSink() as sink:
@@ -513,6 +724,7 @@ class Store:
                 if not copy:
                     sink.put(mpath, reader.to_arrow(ch), row_group_size=1 << 20,
                              write_statistics=["date", "urn"])
+                    lines.add(ch)
                 if progress:
                     progress(len(ch))
             if small is not None:
@@ -521,12 +733,15 @@ class Store:
                 sink.put(_years_path(apath), pa.concat_tables(years), **AGG_PARQUET)
             if copy and reader.copyable:
                 shutil.copyfile(reader.path, mpath)
+                lines = _LineMap(offset=reader._line_offset)  # row i is the file's line i + 1
             elif copy and reader.report.rows_loaded:
                 # looked canonical but needed cleaning: write the validated rows after all
                 second = again()
                 for ch in second:
                     sink.put(mpath, second.to_arrow(ch), row_group_size=1 << 20,
                              write_statistics=["date", "urn"])
+                    lines.add(ch)
+        return lines
 
     def _stage_parent(self, dry_run: bool) -> str | None:
         if dry_run:
@@ -551,68 +766,138 @@ class Store:
         keep = ~idx.isin(pd.MultiIndex.from_frame(new[keys]))
         return pd.concat([old[keep], new], ignore_index=True)
 
-    def _check_against_store(self, staged, result: IngestResult, reg: Registry) -> None:
-        """Quarantine marks already in the store (or in an earlier file of this load)."""
-        for i, (entry, mpath, apath, rep) in enumerate(staged):
-            others = self._files("marks") + [str(s[1]) for s in staged[:i]]
-            if not others:
-                continue
+    def _check_against_store(self, staged, reg: Registry, settings: dict) -> pd.DataFrame:
+        """Compare each staged file with the marks in force in the store and in the earlier files
+        of this ingest: identical marks are quarantined as already stored (and taken out of the
+        staged file), different codes are corrections (logged; the staged pre-aggregates get
+        the old marks' deltas). Returns the corrections (``CORRECTION_COLUMNS``)."""
+        names = {ld["id"]: Path(ld.get("given", ld["file"])).name
+                 for ld in settings.get("loads", [])}
+        spans = {ld["id"]: (ld.get("first_date"), ld.get("last_date"))
+                 for ld in settings.get("loads", [])}
+        others = [(Path(f).stem, f) for f in self._files("marks")]
+        corr_files = self._files("corrections")
+        made = []
+        now = pd.Timestamp(datetime.now()).floor("s")
+        for entry, mpath, apath, rep, lines in staged:
+            load, given = entry["id"], entry.get("given", entry["file"])
+            names[load] = Path(given).name
+            spans[load] = (entry.get("first_date"), entry.get("last_date"))
+            lo, hi = spans[load]
+            # only loads whose dates can overlap this one's (a day's load usually has none)
+            near = [(ld, f) for ld, f in others if None in (lo, hi, *spans.get(ld, (None,)))
+                    or not (spans[ld][1] < lo or spans[ld][0] > hi)]
             con = duckdb.connect()
             try:
-                new = f"read_parquet('{mpath}')"
-                rng = con.execute(f"SELECT min(date), max(date), list(DISTINCT urn) FROM {new}"
-                                  ).fetchone()
-                old = (f"(SELECT * FROM read_parquet([{_sql_list(others)}], union_by_name=true,"
-                       f" filename=true) WHERE date BETWEEN ? AND ? AND urn IN "
-                       f"({_sql_list(rng[2])}))")
-                clash = con.execute(
-                    f"SELECT n.upn, n.urn, n.date, n.session, n.code, o.code AS old_code, "
-                    f"o.filename FROM {new} n JOIN {old} o USING (upn, urn, date, session)",
-                    [rng[0], rng[1]]).df()
-                if clash.empty:
+                clash = self._clashes(con, mpath, near, corr_files) if near else None
+                others.append((load, str(mpath)))
+                if clash is None or clash.empty:
                     continue
-                q = pd.DataFrame({
-                    "file": entry.get("given", entry["file"]), "line": pd.NA,
-                    "reason": [("duplicate mark: already in the store from " if c == o else
-                                f"conflicting codes for one pupil-session: {o!r} already in the "
-                                f"store from ") + Path(f).name + (f", {c!r} here" if c != o else "")
-                               for c, o, f in zip(clash["code"], clash["old_code"],
-                                                  clash["filename"], strict=True)],
-                    "raw": (clash["upn"] + "," + clash["urn"] + "," + clash["date"].astype(str)
-                            + "," + clash["session"] + "," + clash["code"]),
-                })
-                rep.quarantine = pd.concat([rep.quarantine, q], ignore_index=True)
-                rep.rows_loaded -= len(clash)
-                con.register("clash", clash[["upn", "urn", "date", "session"]])
-                tmp = Path(str(mpath) + ".f")
-                con.execute(f"COPY (SELECT * FROM {new} ANTI JOIN clash USING (upn, urn, "
-                            f"date, session)) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
-                os.replace(tmp, mpath)
+                files = clash["filename"].astype(str)
+                clash["old_load"] = files.map({f: Path(f).name.split(".")[0]
+                                               for f in files.unique()})
+                clash["line"] = lines.lines(clash["row"].to_numpy()) if lines is not None \
+                    else -1
+                raw = (clash["upn"] + "," + clash["urn"] + "," + clash["date"].astype(str)
+                       + "," + clash["session"] + "," + clash["code"])
+                same = (clash["code"] == clash["old_code"]).to_numpy()
+                if same.any():
+                    olds = clash["old_load"][same]
+                    q = quarantine_frame(
+                        given, clash["line"][same],
+                        olds.map({o: f"{ALREADY_STORED}: identical mark loaded from {names[o]}"
+                                  for o in olds.unique()}).to_numpy(object), raw[same])
+                    rep.quarantine = pd.concat([rep.quarantine, q], ignore_index=True)
+                    rep.rows_loaded -= int(same.sum())
+                    _drop_rows(mpath, clash["row"].to_numpy()[same])
+                fixes = clash[~same]
+                corr = pd.DataFrame({
+                    "upn": fixes["upn"], "urn": fixes["urn"], "date": fixes["date"],
+                    "session": fixes["session"], "old_code": fixes["old_code"],
+                    "new_code": fixes["code"], "old_load": fixes["old_load"], "new_load": load,
+                    "file": str(given), "line": fixes["line"].astype("int64"),
+                    "corrected_at": now}).reset_index(drop=True)
+                if len(corr):
+                    cpath = _corrections_path(mpath, load)
+                    _atomic_write_parquet(_corrections_table(corr), cpath)
+                    corr_files.append(str(cpath))
+                    rep.rows_corrected = len(corr)
+                    entry["corrected"] = len(corr)
+                    entry["supersedes"] = sorted(set(corr["old_load"]))
+                    made.append(corr)
+                entry["already_stored"] = int(same.sum())
                 for name, tbl in self._id_tables(reg).items():
                     con.register(name, tbl)
-                self._rebuild_agg(con, mpath, apath)
+                self._rebuild_agg(con, mpath, apath, corr)
             finally:
                 con.close()
+        if not made:
+            return pd.DataFrame(columns=CORRECTION_COLUMNS)
+        return pd.concat(made, ignore_index=True)[CORRECTION_COLUMNS]
 
-    def _rebuild_agg(self, con, mpath: Path, apath: Path) -> None:
-        """Recompute one load's enrolment-week table from its marks (after filtering)."""
+    @staticmethod
+    def _clashes(con, mpath: Path, others: list[tuple[str, str]], corr_files: list[str]
+                 ) -> pd.DataFrame | None:
+        """Marks of the staged file ``mpath`` for pupil-sessions that already have a mark in
+        force in ``others`` (load id, marks file): its row number in the staged file, the keys,
+        its code, the code in force (``old_code``) and the file that holds it (``filename``)."""
+        rng = con.execute(f"SELECT min(date), max(date), list(DISTINCT urn::VARCHAR) FROM "
+                          f"read_parquet('{mpath}')").fetchall()[0]
+        if rng[0] is None:
+            return None
+        files = [f for _, f in others]
+        old = (f"SELECT upn::VARCHAR AS upn, urn::VARCHAR AS urn, date, session::VARCHAR AS "
+               f"session, code::VARCHAR AS code, filename FROM read_parquet([{_sql_list(files)}],"
+               f" union_by_name=true, filename=true) WHERE date BETWEEN ? AND ? AND urn IN "
+               f"({_sql_list(rng[2])})")
+        if corr_files:  # marks corrected since are no longer in force
+            con.register("_load_files", pd.DataFrame({"old_load": [ld for ld, _ in others],
+                                                      "filename": files}))
+            old = (f"SELECT * FROM ({old}) ANTI JOIN (SELECT c.upn::VARCHAR AS upn, "
+                   f"c.urn::VARCHAR AS urn, c.date, c.session::VARCHAR AS session, lf.filename "
+                   f"FROM read_parquet([{_sql_list(corr_files)}]) c JOIN _load_files lf USING "
+                   f"(old_load)) USING (upn, urn, date, session, filename)")
+        return con.execute(
+            f"SELECT n.file_row_number AS row, n.upn, n.urn, n.date, n.session, n.code, "
+            f"o.code AS old_code, o.filename FROM (SELECT file_row_number, upn::VARCHAR AS upn, "
+            f"urn::VARCHAR AS urn, date, session::VARCHAR AS session, code::VARCHAR AS code "
+            f"FROM read_parquet('{mpath}', file_row_number=true)) n JOIN ({old}) o "
+            f"USING (upn, urn, date, session) ORDER BY row", [rng[0], rng[1]]).df()
+
+    def _rebuild_agg(self, con, mpath: Path, apath: Path,
+                     minus: pd.DataFrame | None = None) -> None:
+        """Recompute one load's enrolment-week and enrolment-year tables from its marks (after
+        filtering), with minus one for each mark in ``minus`` (the old code of each mark this
+        load corrects: ``upn, urn, date, session, old_code``)."""
         _create_code_table(con)
-        marks = _categorised_marks_sql(f"read_parquet('{mpath}')", self.start_month)
-        cats = {"present": "'present'", "aea": "'aea'", "authorised": "'authorised'",
-                "unauthorised": "'unauthorised'", "not_possible": "'not_possible'",
-                "covid": "'covid_not_attending'"}
-        cols = ", ".join(f"count(*) FILTER (WHERE category = {v})::INTEGER AS {k}"
+        src = (f"SELECT upn::VARCHAR AS upn, urn::VARCHAR AS urn, date, code::VARCHAR AS code, "
+               f"1 AS sign FROM read_parquet('{mpath}')")
+        if minus is not None and len(minus):
+            con.register("_minus", _corrections_table(minus))
+            src += " UNION ALL SELECT upn, urn, date, old_code AS code, -1 AS sign FROM _minus"
+        marks = (f"SELECT m.*, c.category FROM (SELECT *, "
+                 f"{_academic_year_sql('date', self.start_month)} AS academic_year FROM ({src})) m"
+                 f" JOIN code_categories c ON c.code = m.code AND c.academic_year = "
+                 f"m.academic_year")
+
+        def n(cond: str) -> str:
+            return f"coalesce(sum(sign) FILTER (WHERE {cond}), 0)::INTEGER"
+
+        cats = {"present": "present", "aea": "aea", "authorised": "authorised",
+                "unauthorised": "unauthorised", "not_possible": "not_possible",
+                "covid": "covid_not_attending"}
+        cols = ", ".join(f"{n(f'category = {chr(39)}{v}{chr(39)}')} AS {k}"
                          for k, v in cats.items())
         tmp = Path(str(apath) + ".f")
         con.execute(f"""
             COPY (SELECT pid, gid, urn, academic_year, date_trunc('week', date)::DATE AS week_start,
                    min(date) AS first_date, max(date) AS last_date,
-                   count(*) FILTER (WHERE category NOT IN ('not_possible'))::INTEGER AS possible,
+                   {n("category <> 'not_possible'")} AS possible,
                    {cols},
-                   count(*) FILTER (WHERE code = 'L')::INTEGER AS late_before,
-                   count(*) FILTER (WHERE code = 'U')::INTEGER AS late_after,
-                   count(*) FILTER (WHERE code IN ('G','N','O','U'))::INTEGER AS legal_unauth,
-                   count(*)::INTEGER AS marks
+                   {n("code = 'L'")} AS late_before,
+                   {n("code = 'U'")} AS late_after,
+                   {n("code IN ('G','N','O','U')")} AS legal_unauth,
+                   sum(sign)::INTEGER AS marks
             FROM ({marks}) JOIN upn_ids USING (upn) JOIN urn_ids USING (urn)
             GROUP BY ALL)
             TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)""")
@@ -640,7 +925,11 @@ class Store:
             _atomic_write_parquet(pa.Table.from_pandas(merged, preserve_index=False),
                                   self.root / f"{kind}.parquet")
         (self.root / "years").mkdir(parents=True, exist_ok=True)
-        for entry, mpath, apath, _rep in staged:
+        for entry, mpath, apath, _rep, _lines in staged:
+            cpath = _corrections_path(mpath, entry["id"])
+            if cpath.exists():
+                (self.root / "corrections").mkdir(parents=True, exist_ok=True)
+                os.replace(cpath, self.root / "corrections" / f"{entry['id']}.parquet")
             os.replace(_years_path(apath), self.root / "years" / f"{entry['id']}.parquet")
             os.replace(apath, self.root / "agg" / f"{entry['id']}.parquet")
             os.replace(mpath, self.root / "marks" / f"{entry['id']}.parquet")
@@ -661,5 +950,13 @@ class Store:
             folder = self.root / "quarantine"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"quarantine-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}.csv"
+        if len(q) > 100_000:  # e.g. a weekly export overlapping days already loaded: Arrow's
+            try:              # writer is ~10x faster (same CSV, every text field quoted)
+                import pyarrow.csv as pacsv
+
+                pacsv.write_csv(pa.Table.from_pandas(q, preserve_index=False), path)
+                return path
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                pass
         q.to_csv(path, index=False)
         return path

@@ -142,7 +142,37 @@ def test_validate_reports_marks_already_in_the_store(loaded, tmp_path):
     target = tmp_path / "clean_again.csv"  # B801200005001's 2 Sep marks are already loaded
     target.write_text((BAD / "marks_clean.csv").read_text() + "\n", encoding="utf-8")
     res = run("validate", "--store", loaded, "--marks", target)
-    assert res.exit_code == 1
+    # identical marks already in the store are quarantined but are not problems: exit 0
+    assert res.exit_code == 0, res.output
+    assert counts(res.stdout) == {"clean_again.csv": (6, 4, 2)}
+    assert "2 quarantined mark(s) already in the store, identical: nothing to add" in res.stdout
+    assert re.search(r"^\s+2\s+already in the store$", res.stdout, re.M)
+
+
+def test_validate_and_ingest_report_a_correction(loaded, tmp_path):
+    root = tmp_path / "store"
+    shutil.copytree(loaded, root)
+    # B801200005001's 2 Sep AM mark is '/' in the store; the school corrected it to 'I'
+    fix = tmp_path / "fix.csv"
+    fix.write_text("upn,urn,date,session,code\nB801200005001,100001,2024-09-02,AM,I\n",
+                   encoding="utf-8")
+    before = snapshot(root)
+    res = run("validate", "--store", root, "--marks", fix)
+    assert res.exit_code == 0, res.output                  # a correction is not a problem
+    assert counts(res.stdout) == {"fix.csv": (1, 1, 0)}
+    assert "1 loaded mark(s) correct a different code already in the store" in res.stdout
+    assert "would correct 1 mark(s) already in the store" in res.stdout
+    assert snapshot(root) == before
+    res = run("ingest", "--store", root, "--marks", fix)
+    assert res.exit_code == 0, res.output
+    assert "1 loaded mark(s) correct a different code already in the store" in res.stdout
+    assert f"corrected 1 mark(s) already in the store: the new code replaces the old (logged " \
+           f"in {root.resolve() / 'corrections'})" in res.stdout
+    store = Store(root)
+    assert store.corrections()[["upn", "old_code", "new_code", "line"]].values.tolist() == [
+        ["B801200005001", "/", "I", 2]]
+    day = store.marks(start="2024-09-02", end="2024-09-02", upns=["B801200005001"])
+    assert day["code"].tolist() == ["I", "\\"]
 
 
 def test_validate_without_a_store(tmp_path):

@@ -640,21 +640,24 @@ def test_second_file_with_marks_already_in_the_store(tmp_path):
     store = Store(tmp_path / "store")
     _check_result(store.ingest([BAD / "marks_clean.csv"], pupils=BAD / "pupils.csv"))
     second = write_marks(tmp_path / "second.csv", [
-        (B001, "100001", "2024-09-02", "AM", "/"),   # same mark: duplicate
-        (B001, "100001", "2024-09-03", "PM", "N"),   # I in the store: conflict
+        (B001, "100001", "2024-09-02", "AM", "/"),   # same mark: already stored
+        (B001, "100001", "2024-09-03", "PM", "N"),   # I in the store: a correction
         (B001, "100001", "2024-09-04", "AM", "/"),   # new
     ])
     res = store.ingest([second])
     _check_result(res)
     rep = res.reports[-1]
-    assert (rep.rows_read, rep.rows_loaded, rep.rows_quarantined) == (3, 1, 2)
-    reasons = sorted(rep.quarantine["reason"])
-    assert reasons[0].startswith("conflicting codes for one pupil-session")
-    assert "'I'" in reasons[0] and "'N'" in reasons[0]
-    assert reasons[1].startswith("duplicate mark: already in the store")
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_quarantined) == (3, 2, 1)
+    assert (rep.rows_corrected, rep.rows_already_stored, rep.rows_rejected) == (1, 1, 0)
+    assert rep.quarantine["reason"].tolist() == [
+        "already in the store: identical mark loaded from marks_clean.csv"]
+    assert rep.quarantine["line"].tolist() == [2]
     m = Store(tmp_path / "store").marks()
     assert len(m) == 7
-    assert m.loc[m["date"] == "2024-09-03", "code"].tolist() == ["I", "I"]
+    assert m.loc[m["date"] == "2024-09-03", "code"].tolist() == ["I", "N"]
+    log = Store(tmp_path / "store").corrections()
+    assert log[["upn", "session", "old_code", "new_code", "line"]].values.tolist() == [
+        [B001, "PM", "I", "N", 3]]
 
 
 def test_store_ingest_weekly_and_roster_files(tmp_path):

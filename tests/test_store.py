@@ -120,28 +120,38 @@ def test_a_second_file_with_new_dates_adds(register_builder):
     assert enr.loc[UPN[2], ["possible", "absent"]].tolist() == [10, 4]
 
 
-def test_overlapping_file_quarantines_duplicates_and_conflicts(register_builder):
+def test_overlapping_file_skips_stored_marks_and_applies_corrections(register_builder):
     reg = _two_schools(register_builder)
     store = reg.ingest()
-    # Fri 13 Sep again: U0 same marks (2 duplicates), U1 'I' instead of '/' in the AM
-    # (1 conflict) and same PM (1 duplicate); Mon 16 Sep U1 present (2 new marks)
+    # Fri 13 Sep again: U0 same marks (2 already stored), U1 'I' instead of '/' in the AM
+    # (1 correction) and same PM (1 already stored); Mon 16 Sep U1 present (2 new marks)
     reg.days(UPN[0], URN_A, "2024-09-13", P)
     reg.days(UPN[1], URN_A, "2024-09-13", "I \\", P)
     store = reg.ingest(store, check=False)
     res = reg.last_result
     rep = next(r for r in res.reports if r.kind == "marks")
-    assert (rep.rows_read, rep.rows_loaded, rep.rows_quarantined) == (6, 2, 4)
-    assert rep.balanced
+    # loaded: the correction and the 2 new marks; quarantined: the 3 identical ones
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_quarantined) == (6, 3, 3)
+    assert rep.balanced and rep.rows_corrected == 1
+    assert (rep.rows_already_stored, rep.rows_rejected) == (3, 0)
     reasons = rep.quarantine["reason"]
-    assert reasons.str.startswith("duplicate mark").sum() == 3
-    assert reasons.str.startswith("conflicting codes").sum() == 1
+    assert reasons.str.startswith("already in the store: identical mark loaded from "
+                                  "marks1.csv").sum() == 3
+    # lines of the second file (header line 1): U0 Fri AM, PM = 2, 3; U1 Fri PM = 5
+    assert sorted(rep.quarantine["line"]) == [2, 3, 5]
     assert res.quarantine_path is not None and res.quarantine_path.exists()
     assert res.quarantine_path.parent == store.root / "quarantine"
-    assert len(pd.read_csv(res.quarantine_path)) == 4
-    # the stored mark wins: U1 keeps '/' on Fri 13 AM; U1 now 12 possible, 0 absent
+    assert len(pd.read_csv(res.quarantine_path)) == 3
+    # the later file wins: U1 has 'I' on Fri 13 AM; U1 now 12 possible, 1 absent
     r = metrics.enrolment_summary(store, "2024-09-16").set_index("upn").loc[UPN[1]]
-    assert (r["possible"], r["absent"]) == (12, 0)
+    assert (r["possible"], r["absent"], r["authorised"]) == (12, 1, 1)
     assert len(store.marks()) == 32
+    fri = store.marks(start="2024-09-13", end="2024-09-13", upns=[UPN[1]])
+    assert fri["code"].tolist() == ["I", "\\"]
+    log = store.corrections()
+    assert len(log) == 1
+    assert log.iloc[0][["upn", "session", "old_code", "new_code", "line"]].tolist() == [
+        UPN[1], "AM", "/", "I", 4]
 
 
 def test_quarantine_file_path_returned_for_bad_rows(register_builder):

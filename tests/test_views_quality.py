@@ -7,8 +7,8 @@ no pupils file, at school A.
 
 Load 1 (marks1.csv): Q0 20 + Q1 19 + Q2 21 + Q3 20 + UPN[7] 1 = 81 rows read; quarantined: F,
 the Saturday, UPN[7] = 3; loaded 78.
-Load 2 (marks2.csv): Q0 Mon 9 AM "/" again (duplicate), Q0 Mon 9 PM "I" (conflicts with "\\"),
-Q1 Mon 23 Sep AM "/" (new) = 3 read, 2 quarantined, 1 loaded.
+Load 2 (marks2.csv): Q0 Mon 9 AM "/" again (already in the store), Q0 Mon 9 PM "I" (a correction
+of the stored "\\": it replaces it), Q1 Mon 23 Sep AM "/" (new) = 3 read, 1 quarantined, 2 loaded.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def test_load_log_balances(store):
     log = quality.load_log(store)
     assert log["file"].tolist() == ["marks1.csv", "marks2.csv"]
     assert log["rows_read"].tolist() == [81, 3]
-    assert log["rows_loaded"].tolist() == [78, 1]
-    assert log["rows_quarantined"].tolist() == [3, 2]
+    assert log["rows_loaded"].tolist() == [78, 2]
+    assert log["rows_quarantined"].tolist() == [3, 1]
     assert log["balanced"].all()
 
 
@@ -58,16 +58,14 @@ def test_quarantine_reasons_by_school_without_upns(store):
     q = quality.quarantine_reasons(store, by_school=True)
     got = {(u, r): n for u, r, n in zip(q["urn"], q["reason"], q["rows"], strict=True)}
     assert got == {(URN_B, "unknown code"): 1, (URN_B, "mark on a weekend"): 1,
-                   (URN_A, "pupil not on roll"): 1, (URN_A, "duplicate mark"): 1,
-                   (URN_A, "conflicting codes for one pupil-session"): 1}
+                   (URN_A, "pupil not on roll"): 1, (URN_A, "already in the store"): 1}
     # the quarantine file's reasons and raw rows name UPNs; the table never does
     text = q.to_csv()
     assert not any(u in text for u in UPN)
     # a school's store sees only its own rows
     a = quality.quarantine_reasons(school_store(store.root, URN_A))
     assert dict(zip(a["reason"], a["rows"], strict=True)) == {
-        "pupil not on roll": 1, "duplicate mark": 1,
-        "conflicting codes for one pupil-session": 1}
+        "pupil not on roll": 1, "already in the store": 1}
 
 
 def test_missing_marks(store):
@@ -95,8 +93,8 @@ def test_codes_in_use(store):
                                "quarantined rows", "status"]
     # "/": Q0 8 (two N mornings) + Q1 10 + Q2 9 + Q3 10; Q1's 23 Sep is after the as-of date
     assert c.loc["/", "sessions 2024/25"] == 37
-    # "\\": Q0 10 + Q1 9 + Q2 10 + Q3 10
-    assert c.loc["\\", "sessions 2024/25"] == 39
+    # "\\": Q0 9 (Mon 9 PM corrected to "I" by load 2) + Q1 9 + Q2 10 + Q3 10
+    assert c.loc["\\", "sessions 2024/25"] == 38
     assert c.loc["N", ["sessions 2024/25", "category", "status"]].tolist() == [
         2, "unauthorised", "in the code set"]
     assert c.loc["F", ["sessions 2024/25", "quarantined rows"]].tolist() == [0, 1]

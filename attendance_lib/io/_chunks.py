@@ -178,6 +178,18 @@ class Chunk:
             self._line = np.arange(self._line0, self._line0 + len(self), dtype=np.int64)
         return self._line
 
+    def line_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts, first_lines)``: the rows where a run of consecutive file lines begins and
+        that run's first line (one run when no row was dropped, without building ``line``)."""
+        if self._line is None:
+            return np.zeros(1 if len(self) else 0, np.int64), np.full(
+                1 if len(self) else 0, self._line0, np.int64)
+        line = self._line
+        if len(line) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        starts = np.flatnonzero(np.r_[True, np.diff(line) != 1])
+        return starts.astype(np.int64), line[starts].astype(np.int64)
+
     @property
     def base(self) -> np.ndarray:
         if self._base is None:

@@ -32,6 +32,7 @@ import yaml
 from .encodings import binary_problem, encoding_note, file_encoding
 
 __all__ = [
+    "ALREADY_STORED",
     "InputFileError",
     "LoadReport",
     "QUARANTINE_COLUMNS",
@@ -79,6 +80,11 @@ class InputFileError(ValueError):
         super().__init__(f"{path}: {problem}")
 
 
+#: reason of a quarantined mark identical to one already in the store (not a problem: an
+#: overlapping export); the detail after the colon names the file it was loaded from
+ALREADY_STORED = "already in the store"
+
+
 @dataclass
 class LoadReport:
     """What happened to one input file."""
@@ -95,10 +101,26 @@ class LoadReport:
     encoding: str | None = None
     #: the input format (``canonical``, ``wonde``, ``sims-xml``, ``ctf``, ``weekly-grid``, ...)
     format: str | None = None
+    #: loaded marks that replace a different code already in the store for the same
+    #: pupil-session (a school's correction; logged under the store's ``corrections/``)
+    rows_corrected: int = 0
 
     @property
     def rows_quarantined(self) -> int:
         return len(self.quarantine)
+
+    @property
+    def rows_already_stored(self) -> int:
+        """Quarantined rows that are identical to marks already in the store (an overlapping
+        export; nothing wrong with them, nothing to add)."""
+        if self.quarantine.empty:
+            return 0
+        return int(self.quarantine["reason"].str.startswith(ALREADY_STORED).sum())
+
+    @property
+    def rows_rejected(self) -> int:
+        """Quarantined rows that are problems (all but the ones already in the store)."""
+        return self.rows_quarantined - self.rows_already_stored
 
     @property
     def balanced(self) -> bool:
@@ -111,8 +133,19 @@ class LoadReport:
         return self.quarantine["reason"].str.split(":").str[0].value_counts()
 
     def line(self) -> str:
+        """``kind file: read N, loaded N, quarantined N`` and, when there are any, how many of
+        the loaded marks were corrections and how many quarantined ones were already stored."""
+        extra = []
+        if self.rows_corrected:
+            extra.append(f"{self.rows_corrected:,} loaded mark(s) correct a different code "
+                         f"already in the store")
+        stored = self.rows_already_stored
+        if stored:
+            extra.append(f"{stored:,} quarantined mark(s) already in the store, identical: "
+                         f"nothing to add")
         return (f"{self.kind:<13} {self.file}: read {self.rows_read:,}, loaded "
-                f"{self.rows_loaded:,}, quarantined {self.rows_quarantined:,}")
+                f"{self.rows_loaded:,}, quarantined {self.rows_quarantined:,}"
+                + (f" ({'; '.join(extra)})" if extra else ""))
 
 
 def file_sha256(path: str | Path) -> str:
