@@ -171,13 +171,30 @@ class Register:
         return df
 
 
+#: the academic years with marks (on or before the as-of date)
+_YEARS_SQL = """
+SELECT DISTINCT academic_year::INTEGER AS y FROM marks WHERE date <= ? {years} ORDER BY y"""
+
+#: one academic year's enrolments (pupil at a school) in (upn, urn) order: the register's rows
+_ENROLMENTS_SQL = """
+SELECT DISTINCT upn, urn FROM marks WHERE academic_year = ? AND date <= ? ORDER BY upn, urn"""
+
+#: absent / possible / unauthorised sessions per row of that year's register and day, with
+#: integers only (no per-row strings: an LA year is ~30 million enrolment-days)
 _DAILY_SQL = """
-SELECT academic_year::INTEGER AS academic_year, upn, urn,
-       (date - DATE '1970-01-01')::INTEGER AS day,
-       count(*) FILTER (WHERE category <> 'not_possible')::INTEGER AS possible,
-       count(*) FILTER (WHERE category IN ('authorised', 'unauthorised'))::INTEGER AS absent,
-       count(*) FILTER (WHERE category = 'unauthorised')::INTEGER AS unauth
-FROM marks WHERE date <= ? {years} GROUP BY ALL"""
+WITH e AS (
+    SELECT upn, urn, (row_number() OVER (ORDER BY upn, urn) - 1)::INTEGER AS r
+    FROM (SELECT DISTINCT upn, urn FROM marks WHERE academic_year = ? AND date <= ?)
+)
+SELECT e.r, (d.date - DATE '1970-01-01')::INTEGER AS day, d.possible, d.absent, d.unauth
+FROM (
+    SELECT upn, urn, date,
+           count(*) FILTER (WHERE category <> 'not_possible')::SMALLINT AS possible,
+           count(*) FILTER (WHERE category IN ('authorised', 'unauthorised'))::SMALLINT
+               AS absent,
+           count(*) FILTER (WHERE category = 'unauthorised')::SMALLINT AS unauth
+    FROM marks WHERE academic_year = ? AND date <= ? GROUP BY ALL
+) d JOIN e USING (upn, urn)"""
 
 
 def _as_of(as_of) -> date:
@@ -189,50 +206,28 @@ def _as_of(as_of) -> date:
         raise ImpactError(f"as_of {as_of!r} is not a date in the form YYYY-MM-DD") from exc
 
 
-def _daily(store: Store, as_of: date, years) -> dict[str, np.ndarray]:
-    """Absent/possible/unauthorised sessions per enrolment and day, as arrays (Arrow, with the
-    pupil and school columns dictionary-encoded: no per-row Python strings)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    yrs = "" if years is None else (
-        "AND academic_year IN (" + ", ".join(str(int(y)) for y in years) + ")")
-    tb = store.con.sql(_DAILY_SQL.format(years=yrs), params=[as_of]).to_arrow_table()
-    out = {c: tb.column(c).to_numpy() for c in ("academic_year", "day", "possible", "absent",
-                                                  "unauth")}
-    for c in ("upn", "urn"):
-        enc = pc.dictionary_encode(tb.column(c)).combine_chunks()
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.chunk(0) if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(),
-                                                                                 pa.string()))
-        out[c + "_code"] = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        out[c + "_values"] = np.asarray(enc.dictionary.to_pylist(), dtype=object)
-    return out
+def _year_daily(store: Store, year: int, as_of: date):
+    """One academic year: the enrolments (``upn``, ``urn`` in that order) and, per
+    enrolment-day with marks, the row, day number and session counts (numpy arrays)."""
+    enr = store.con.sql(_ENROLMENTS_SQL, params=[year, as_of]).to_arrow_table()
+    tb = store.con.sql(_DAILY_SQL, params=[year, as_of, year, as_of]).to_arrow_table()
+    cols = {c: tb.column(c).to_numpy() for c in ("r", "day", "possible", "absent", "unauth")}
+    return (np.asarray(enr.column("upn").to_pylist(), dtype=object).astype(str),
+            np.asarray(enr.column("urn").to_pylist(), dtype=object).astype(str), cols)
 
 
-def _year_register(d: dict, year: int) -> YearRegister | None:
-    sel = d["academic_year"] == year
-    if not sel.any():
+def _year_register(year: int, upn: np.ndarray, urn: np.ndarray, d: dict) -> YearRegister | None:
+    if not len(d["r"]):
         return None
-    days_num, d_idx = np.unique(d["day"][sel], return_inverse=True)
+    days_num, d_idx = np.unique(d["day"], return_inverse=True)
     days = days_num.astype("datetime64[D]")
-    upn_all, urn_all = d["upn_values"], d["urn_values"]
-    key = d["upn_code"][sel] * (len(urn_all) + 1) + d["urn_code"][sel]
-    # rows sorted by (upn, urn) text
-    ukeys, codes = np.unique(key, return_inverse=True)
-    upn = upn_all[ukeys // (len(urn_all) + 1)].astype(str)
-    urn = urn_all[ukeys % (len(urn_all) + 1)].astype(str)
-    order = np.lexsort((urn, upn))
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-    codes = rank[codes]
-    upn, urn = upn[order], urn[order]
+    codes = d["r"].astype(np.int64)
     n, D = len(upn), len(days)
     urns, school = np.unique(urn, return_inverse=True)
 
     def dense(col):
         m = np.zeros((n, D), np.int32)
-        m[codes, d_idx] = d[col][sel]
+        m[codes, d_idx] = d[col]
         c = np.zeros((n, D + 1), np.int32)
         np.cumsum(m, axis=1, out=c[:, 1:])
         return c, m
@@ -287,10 +282,11 @@ def load_register(store: Store, years=None, as_of=None) -> Register:
     cut = _as_of(as_of)
     if not store.has("marks"):
         raise ImpactError(f"{store.root}: the store holds no register marks")
-    d = _daily(store, cut, years)
+    yrs = "" if years is None else (
+        "AND academic_year IN (" + ", ".join(str(int(y)) for y in years) + ")")
     regs = {}
-    for y in sorted(np.unique(d["academic_year"]).tolist()):
-        r = _year_register(d, int(y))
+    for (y,) in store.con.execute(_YEARS_SQL.format(years=yrs), [cut]).fetchall():
+        r = _year_register(int(y), *_year_daily(store, int(y), cut))
         if r is not None:
             regs[int(y)] = r
     last = max((r.days[-1] for r in regs.values()), default=None)
