@@ -7,12 +7,14 @@ the command ran but found problems (e.g. rows quarantined by ``validate``).
 
 from __future__ import annotations
 
-import functools
 import sys
 from datetime import date
 from pathlib import Path
 
 import typer
+
+from .cli_support import fail as _fail
+from .cli_support import user_errors
 
 __all__ = ["app", "main"]
 
@@ -20,27 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="English school attendance: DfE-exact measures from register marks.")
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _user_errors(fn):
-    """Turn the library's user-facing exceptions into one-line messages."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from .io._common import InputFileError
-        from .store import StoreError
-
-        try:
-            return fn(*args, **kwargs)
-        except (InputFileError, StoreError) as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-
-    return wrapper
+_user_errors = user_errors()
 
 
 def _parse_as_of(value: str | None) -> date | None:

@@ -12,13 +12,15 @@ complete years) print one line naming the problem, exit status 2, no traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
 import warnings
 from datetime import date
 from pathlib import Path
 
 import typer
+
+from attendance_lib.cli_support import fail as _fail
+from attendance_lib.cli_support import user_errors
 
 __all__ = ["register", "model_app"]
 
@@ -37,29 +39,8 @@ _TERM_DATES = typer.Option(None, "--term-dates",
                            help="Term dates file (default: the store's, else inferred).")
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _user_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from attendance_lib.calendar import CalendarError
-        from attendance_lib.io._common import InputFileError
-        from attendance_lib.store import StoreError
-
-        from .artefact import ModelArtefactError
-
-        try:
-            return fn(*args, **kwargs)
-        except (InputFileError, StoreError, ModelArtefactError, CalendarError,
-                ValueError) as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-
-    return wrapper
+#: ValueError covers the model artefact's and the features' own errors (ModelArtefactError...)
+_user_errors = user_errors(ValueError)
 
 
 def _date(value: str, option: str = "--as-of") -> date:

@@ -13,14 +13,11 @@ from pathlib import Path
 
 import typer
 
+from attendance_lib.cli_support import fail as _fail
+
 __all__ = ["register", "impact_command"]
 
 _COLUMNS = ["type", "design", "estimate_pp", "ci_low", "ci_high", "n_treated", "n_comparison"]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _cell(v) -> str:
