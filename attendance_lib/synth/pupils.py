@@ -171,21 +171,25 @@ class UpnIssuer:
         idx = np.flatnonzero(inside)
         if len(idx):
             estab = sch["estab"].to_numpy()[school_rows[idx]]
-            yy = year % 100
-            order = np.argsort(estab, kind="stable")
-            est_sorted = estab[order]
-            starts = np.r_[0, np.flatnonzero(est_sorted[1:] != est_sorted[:-1]) + 1]
+            # issued on first entering school: Reception (year group 0) this year, a pupil
+            # already in year group g about g years ago (the first population of the LA)
+            yy = (year - np.maximum(np.asarray(yg)[idx], 0)) % 100
+            key = estab.astype(np.int64) * 100 + yy
+            order = np.argsort(key, kind="stable")
+            key_sorted = key[order]
+            starts = np.r_[0, np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1]
             rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
             serial = np.empty(len(idx), np.int64)
-            for e in np.unique(estab):
-                sel = est_sorted == e
-                base = self.upn_serial.get((int(e), yy), 0)
+            for k in np.unique(key):
+                sel = key_sorted == k
+                ek = (int(k) // 100, int(k) % 100)
+                base = self.upn_serial.get(ek, 0)
                 serial[order[sel]] = base + rank[sel]
-                self.upn_serial[(int(e), yy)] = base + int(sel.sum())
+                self.upn_serial[ek] = base + int(sel.sum())
             block = (estab + 5000 * (serial // 1000)) % 10000
             bodies[idx] = np.char.add(np.char.add(
                 np.char.add(f"{int(self.la_code):03d}", np.char.zfill(block.astype(str), 4)),
-                f"{yy:02d}"), np.char.zfill((serial % 1000).astype(str), 3))
+                np.char.zfill(yy.astype(str), 2)), np.char.zfill((serial % 1000).astype(str), 3))
         out_idx = np.flatnonzero(~inside)
         if len(out_idx):
             m = len(out_idx)
@@ -198,7 +202,12 @@ class UpnIssuer:
                 np.char.zfill(serial.astype(str), 3))
         # resolve any clash (with earlier pupils or within this batch) by re-drawing serials
         for i in range(n):
+            tries = 0
             while bodies[i] in self.used_upn:
+                tries += 1
+                if tries > 20:  # that LA-school-year's serials are nearly all used
+                    bodies[i] = (bodies[i][:3] + f"{int(rng.integers(0, 10000)):04d}"
+                                 + bodies[i][7:9])
                 bodies[i] = bodies[i][:9] + f"{int(rng.integers(0, 1000)):03d}"
             self.used_upn.add(str(bodies[i]))
         return np.char.add(upn_check_letters(bodies), bodies)
