@@ -21,6 +21,7 @@ import io
 import numpy as np
 import pandas as pd
 
+from attendance_lib.markup import Markup
 from attendance_lib.plots import COLOURS
 
 from .expected import POSITIONS as EXPECTED_POSITIONS
@@ -274,17 +275,8 @@ def bands_chart(table: pd.DataFrame, title: str = ""):
 
 
 # ------------------------------------------------------------------------------ html
-class HTMLFigure:
+class HTMLFigure(Markup):
     """A figure as self-contained HTML (``<figure id=...>`` with a PNG data URI)."""
-
-    def __init__(self, markup: str):
-        self.markup = markup
-
-    def _repr_html_(self) -> str:
-        return self.markup
-
-    def __str__(self) -> str:
-        return self.markup
 
 
 def figure_html(fig, fig_id: str, caption: str, alt: str = "") -> HTMLFigure:

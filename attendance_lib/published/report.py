@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from attendance_lib.markup import Markup as _Markup
 from attendance_lib.views.format import html_table
 
 from . import bands as _bands
@@ -32,17 +33,6 @@ __all__ = ["Benchmark", "build_benchmark", "SUPPRESSED"]
 
 SUPPRESSED = "suppressed"
 _BAND_DIMENSIONS = ("fsm", "sen", "year_group")
-
-
-class _Markup:
-    def __init__(self, markup: str):
-        self.markup = markup
-
-    def _repr_html_(self) -> str:
-        return self.markup
-
-    def __str__(self) -> str:
-        return self.markup
 
 
 def _pct_cell(value, status: str = "published") -> str:
