@@ -375,8 +375,9 @@ def test_kernel_launch_failure_retried_and_succeeds(la, tmp_path, monkeypatch):
 
 def test_worker_process_killed_only_its_report_fails(la, tmp_path):
     """School B's notebook kills the worker process running it (as the out-of-memory killer
-    would): the pool breaks, the reports in flight are rerun one by one, A is made, B is
-    recorded as failed, and the run still ends with its manifest and index."""
+    would; the notebook runs on the worker's in-process kernel, so that is its own process):
+    the pool breaks, the reports in flight are rerun one by one, A is made, B is recorded as
+    failed, and the run still ends with its manifest and index."""
     a, b = la["urns"][:2]
     tdir = tmp_path / "templates"
     shutil.copytree(FIXTURES, tdir)
@@ -384,7 +385,7 @@ def test_worker_process_killed_only_its_report_fails(la, tmp_path):
     nb["cells"].insert(1, {"cell_type": "code", "execution_count": None, "id": "kill-b",
                            "metadata": {}, "outputs": [],
                            "source": f'import os, signal\nif urn == "{b}":\n'
-                                     f'    os.kill(os.getppid(), signal.SIGKILL)'})
+                                     f'    os.kill(os.getpid(), signal.SIGKILL)'})
     (tdir / "school_report.ipynb").write_text(json.dumps(nb))
     res = run_batch(la["store"], out=tmp_path / "out", schools=[a, b], la=False, tsm=False,
                     templates_dir=tdir, workers=2, html=False)
@@ -462,3 +463,113 @@ def test_html_write_failing_midway_leaves_no_report(la, tmp_path, monkeypatch):
     assert [p for p in res.run_dir.rglob("*") if TMP_MARK in p.name] == []
     assert (res.run_dir / "notebooks" / "schools" / f"{a}.ipynb").is_file()
     assert json.loads(res.manifest.read_text())["reports"][0]["status"] == "failed"
+
+
+# --------------------------------------------------------------------------- warm workers
+def _template_with(tmp_path, cells: list[str], at_end: bool = True) -> Path:
+    tdir = tmp_path / "templates"
+    shutil.copytree(FIXTURES, tdir)
+    nb = json.loads((tdir / "school_report.ipynb").read_text())
+    new = [{"cell_type": "code", "execution_count": None, "id": f"added-{i}", "metadata": {},
+            "outputs": [], "source": src} for i, src in enumerate(cells)]
+    nb["cells"] = nb["cells"] + new if at_end else nb["cells"][:1] + new + nb["cells"][1:]
+    (tdir / "school_report.ipynb").write_text(json.dumps(nb))
+    return tdir
+
+
+def _outputs(path: Path) -> str:
+    nb = json.loads(path.read_text())
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_one_warm_worker_gives_each_notebook_a_fresh_namespace(la, tmp_path):
+    """Two schools' reports run one after the other in the same worker process (one worker):
+    the second sees none of the first's variables, outputs or figures, and its cells are
+    numbered from 1 again, as on a new kernel."""
+    a, b = la["urns"][:2]
+    tdir = _template_with(tmp_path, [
+        "1 + 1  # an output: IPython shifts the last outputs into _, __, ___",
+        "import os\nprint(f'worker pid {os.getpid()}')\n"
+        "leftover = sorted(k for k in globals() if k.startswith('secret_'))\n"
+        "leftover += [k for k in ('__', '___') if not isinstance(globals().get(k, ''), str)]\n"
+        "print(f'leftover {leftover}; Out has {list(Out)}; figures {plt.get_fignums()}')\n"
+        "if leftover:\n    raise AssertionError(f'another report left {leftover}')",
+        "secret_pupils = st.pupils()  # this school's rows\nsecret_urn = {'u': urn}\n"
+        "fig2 = plt.figure()\nsecret_pupils.head(1)"])
+    res = run_batch(la["store"], out=tmp_path / "out", schools=[a, b], la=False, tsm=False,
+                    templates_dir=tdir, workers=1, html=False, as_of=AS_OF)
+    assert res.ok, [(r.urn, r.error) for r in res.failed]
+    texts = {r.urn: _outputs(r.ipynb) for r in res.reports}
+    pids = {u: re.search(r"worker pid (\d+)", t).group(1) for u, t in texts.items()}
+    assert pids[a] == pids[b]  # the same process ran both: the check below means something
+    for u in (a, b):  # only its own output, In [6] (1 + 1), in the output cache
+        assert "leftover []; Out has [6]; figures []" in texts[u], texts[u]
+    # In [n] restarts at 1: parameters (1), injected (2), three fixture cells (3-5), added (6-8)
+    for r in res.reports:
+        nb = json.loads(r.ipynb.read_text())
+        counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+        assert counts == [1, 2, 3, 4, 5, 6, 7, 8], counts
+
+
+def test_a_cell_that_hangs_is_stopped_at_the_cell_timeout(la, tmp_path):
+    """School B's notebook loops for ever in its last cell: with a 3-second cell timeout it is
+    stopped there, reported with that cell and ``CellTimeout``, and A's report is made."""
+    import time
+
+    a, b = la["urns"][:2]
+    tdir = _template_with(tmp_path, [f'if urn == "{b}":\n    while True:\n        pass'])
+    t0 = time.perf_counter()
+    res = run_batch(la["store"], out=tmp_path / "out", schools=[a, b], la=False, tsm=False,
+                    templates_dir=tdir, workers=2, html=False, as_of=AS_OF, cell_timeout=3)
+    assert time.perf_counter() - t0 < 60
+    status = {r.urn: r.status for r in res.reports}
+    assert status == {a: "ok", b: "failed"}
+    err = next(r.error for r in res.reports if r.urn == b)
+    # parameters (1), injected (2), the fixture's three cells (3-5), the loop (6)
+    assert (err["cell"], err["ename"]) == (6, "CellTimeout"), err
+    assert "cell timeout" in err["evalue"]
+
+
+def test_run_shares_la_figures_computed_once(la, tmp_path):
+    """The runner writes the LA headline and the published comparison once per run; the
+    report helpers read them only for the same store, date and DfE folder, else compute."""
+    import pandas as pd
+
+    from attendance_lib.reporting import shared
+    from attendance_lib.store import Store
+    from attendance_lib.views import la as la_views
+    from attendance_lib.views import published
+
+    store = la["store"]
+    st = Store(store)
+    schools = st.schools()
+    pupils = set(st.pupils()["upn"])
+    st.close()
+    keys = sorted({(str(p).lower(), str(c)) for p, c in zip(schools["phase"], schools["la_code"],
+                                                           strict=True)})
+    out = shared.prepare(tmp_path / "run", store, AS_OF, published.dfe.published_folder(None),
+                         keys)
+    meta = json.loads((out / "shared.json").read_text())
+    assert meta["as_of"] == AS_OF and len(meta["benchmarks"]) == len(keys)
+    # only aggregates: no file of the folder names a pupil
+    for f in out.iterdir():
+        data = f.read_bytes()
+        assert not [u for u in pupils if u.encode() in data], f.name
+    head = pd.read_parquet(out / "la_headline.parquet")
+    assert len(head) == 1 and "upn" not in head.columns
+    # the LA's pupils on roll, counted here from the pupils' marks in the year to date
+    n = Store(store).query("SELECT count(DISTINCT (upn, urn)) AS n FROM marks WHERE date >= "
+                           "'2025-09-01' AND date <= ?", [AS_OF])["n"][0]
+    assert int(head["enrolments"][0]) == int(n)
+    # a doctored shared file is what the helper returns: proof that the reports read it...
+    head.assign(enrolments=123456).to_parquet(out / "la_headline.parquet")
+    assert int(shared.la_headline(out, store, AS_OF)["enrolments"][0]) == 123456
+    # ...but never for another date or store, nor without the folder
+    assert int(shared.la_headline(out, store, "2025-11-07")["enrolments"][0]) != 123456
+    assert int(shared.la_headline("", store, AS_OF)["enrolments"][0]) == int(n)
+    phase, code = keys[0]
+    got = shared.england_benchmark(out, AS_OF, phase=phase, la_code=code)
+    want = published.published_benchmark(AS_OF, phase=phase, la_code=code)
+    pd.testing.assert_frame_equal(got.table, want.table)
+    assert got.notes == want.notes
+    assert la_views.la_headline(store, AS_OF)["enrolments"][0] == int(n)

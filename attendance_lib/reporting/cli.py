@@ -44,6 +44,15 @@ def report(
     templates_dir: Path = typer.Option(None, "--templates-dir",
                                        help="Folder of the notebook templates "
                                             "(default: notebooks/)."),
+    executor: str = typer.Option("local", "--executor",
+                                 help="Where the reports run: 'local' (this machine's worker "
+                                      "processes) or 'dask' (a Dask cluster, see "
+                                      "--scheduler)."),
+    scheduler: str = typer.Option(None, "--scheduler",
+                                  help="Dask scheduler address (tcp://host:8786) for "
+                                       "--executor dask; without it a local Dask cluster of "
+                                       "--workers processes. The store and --out must be on "
+                                       "storage every worker sees at the same path."),
     model: Path = typer.Option(None, "--model",
                                help="Early-warning model folder ('attendance model train'): "
                                     "the school reports add the early-intervention list."),
@@ -61,6 +70,11 @@ def report(
         when = check_date(as_of) if as_of is not None else None
     except ValueError as exc:
         _fail(f"--as-of: {exc}")
+    executor = (executor or "local").strip().lower()
+    if executor not in ("local", "dask"):
+        _fail(f"--executor: {executor!r} is not one of local, dask")
+    if scheduler and executor != "dask":
+        _fail("--scheduler: only with --executor dask")
     if run_name is not None:
         try:
             check_run_name(run_name)
@@ -71,7 +85,7 @@ def report(
                            params=params, templates_dir=templates_dir,
                            la=False if no_la else None, tsm=False if no_tsm else None,
                            run_name=run_name, html=False if no_html else None,
-                           model_dir=model)
+                           model_dir=model, executor=executor, scheduler=scheduler)
     except (ParamsError, ReportingError, StoreError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

@@ -3,9 +3,12 @@
 
 :func:`run_batch` checks everything it can before starting (the store, the URNs, the date,
 the templates and their ``parameters`` cells), registers the project's kernel
-(:mod:`.kernel`), then executes the LA reports and, per school, the school report and the
-Targeting Support Meeting pack in a pool of ``spawn`` worker processes (one notebook per
-process at a time: papermill's ``cwd`` is never shared by threads, papermill #473). A report
+(:mod:`.kernel`), computes the LA-wide figures every school report shows once for the run
+(:mod:`.shared`), then executes the LA reports and, per school, the school report and the
+Targeting Support Meeting pack with an executor (:mod:`.executors`): a pool of ``spawn``
+worker processes on this machine (default) or a Dask cluster. Each worker process runs one
+notebook at a time (papermill's ``cwd`` is never shared by threads, papermill #473) on its
+warm in-process kernel, with a fresh namespace per notebook (:mod:`.inprocess`). A report
 that fails is recorded -- template, school, cell, error name and message read from
 ``PapermillExecutionError`` (papermill #344, #407) -- and the others carry on. Each output is
 written atomically (:mod:`.atomic`); ``manifest.json`` is rewritten after every report and
@@ -16,6 +19,7 @@ Layout of one run (``<out>/<run>/``)::
     index.html  manifest.json  la_overview.html  data_quality.html
     schools/<URN>.html         tsm/<URN>_tsm.html
     notebooks/...              executed notebooks (personal data: they hold pupil rows)
+    shared/...                 LA-wide aggregates computed once (no pupil data)
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ from .params import (
 
 __all__ = ["run_batch", "RunResult", "ReportRecord", "ReportingError", "TEMPLATES",
            "TEMPLATE_PARAMETERS", "failure_table", "template_parameters"]
+
+
+#: the error recorded for a report whose worker process died, whatever the executor
+WORKER_DIED = ("the worker process running this report died (killed, out of memory, or a "
+               "cell that ignored the cell timeout)")
 
 
 class ReportingError(ValueError):
@@ -85,6 +94,9 @@ TEMPLATE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "early_warning": ("store", "as_of", "model_dir", "suppress_below"),
     "intervention_impact": ("store", "as_of", "suppress_below"),
 }
+#: parameters passed only to templates whose parameters cell defines them
+OPTIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "school_report": ("shared",), "tsm_pack": ("shared",)}
 _DEFAULTS: dict[str, Any] = {"workers": None, "html": True, "la": True, "tsm": True,
                              "suppress_below": 5, "pseudonymise": False, "pseudonym_key": "",
                              "term": "", "dfe_dir": None, "templates_dir": None, "model_dir": None}
@@ -265,8 +277,7 @@ def _run_alone(job: dict) -> dict[str, Any]:
         try:
             return pool.submit(execute_report, job).result()
         except BrokenProcessPool:
-            return _failed_record(job, "WorkerCrashed", "the worker process running this "
-                                                        "report died (killed, or out of memory?)")
+            return _failed_record(job, "WorkerCrashed", WORKER_DIED)
 
 
 def _execute_all(jobs: list[dict], workers: int, on_done, in_process: bool = False) -> None:
@@ -337,6 +348,8 @@ class _Plan:
     workers: int
     values: dict[str, Any]  # template parameters other than urn
     skipped: dict[str, str] = field(default_factory=dict)  # optional template -> why not run
+    #: (phase, la_code) per school URN, for the run's shared LA figures
+    school_keys: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 def _not_ready(template: str, store, as_of: str) -> str | None:
@@ -360,6 +373,20 @@ def _not_ready(template: str, store, as_of: str) -> str | None:
     return None
 
 
+def _school_keys(store) -> dict[str, tuple[str | None, str | None]]:
+    """URN -> (phase in lower case, la_code) as the reports see them (``ReportParams.phase``,
+    :func:`attendance_lib.views.la.la_code` of a one-school store)."""
+    import pandas as pd
+
+    df = store.schools()
+    out = {}
+    for _, row in df.iterrows():
+        ph, code = row.get("phase"), row.get("la_code")
+        out[str(row["urn"])] = (str(ph).lower() if pd.notna(ph) else None,
+                                str(code) if pd.notna(code) else None)
+    return out
+
+
 def _plan(cfg: dict[str, Any]) -> _Plan:
     """Check the store, schools, date, templates and run folder; nothing is written."""
     from ..paths import dfe_dir, repo_root, reports_dir
@@ -372,6 +399,7 @@ def _plan(cfg: dict[str, Any]) -> _Plan:
             raise ReportingError(f"{st.root}: the store holds no marks yet; load some with "
                                  f"'attendance ingest'")
         names = _store_schools(st)
+        school_keys = _school_keys(st)
     finally:
         st.close()
     the_date = cfg["as_of"] or latest.isoformat()
@@ -424,7 +452,7 @@ def _plan(cfg: dict[str, Any]) -> _Plan:
     return _Plan(store=st.root, latest=latest.isoformat(), as_of=the_date, names=names,
                  urns=urns, templates_dir=tdir, templates=templates, run_name=name,
                  run_dir=run_dir, workers=cfg["workers"] or max(1, min(os.cpu_count() or 1, 4)),
-                 values=values, skipped=skipped)
+                 values=values, skipped=skipped, school_keys=school_keys)
 
 
 def _jobs(plan: _Plan, html: bool, cell_timeout: int | None
@@ -444,6 +472,9 @@ def _jobs(plan: _Plan, html: bool, cell_timeout: int | None
         for urn in ([None] if spec.kind == "la" else plan.urns):
             rel_html = spec.html.format(urn=urn)
             p = {k: (urn if k == "urn" else plan.values[k]) for k in TEMPLATE_PARAMETERS[tname]}
+            defined = template_parameters(path) if tname in OPTIONAL_PARAMETERS else set()
+            p.update({k: plan.values[k] for k in OPTIONAL_PARAMETERS.get(tname, ())
+                      if k in defined and k in plan.values})
             assert all(isinstance(v, str | int | bool) for v in p.values()), p
             school = plan.names.get(urn) if urn else None
             title = f"{spec.label}: {school + ' ' if school else ''}{urn or ''}".strip()
@@ -468,7 +499,8 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
               run_name: str | None = None, html: bool | None = None, *,
               tsm: bool | None = None, progress: bool | None = None,
               cell_timeout: int | None = 1800, in_process: bool = False,
-              model_dir: str | Path | None = None) -> RunResult:
+              model_dir: str | Path | None = None, executor: str | None = None,
+              scheduler: str | None = None, kernel_mode: str = "inprocess") -> RunResult:
     """Run the report templates for some or all schools of a store; see the module docstring.
 
     Arguments given here win over the ``params`` YAML (:mod:`.params`), which wins over the
@@ -477,6 +509,11 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
     templates in ``notebooks/``, runs under ``reports/``. ``progress``: show a progress bar
     (default: when stderr is a terminal). ``cell_timeout``: seconds one cell may run.
     ``in_process``: run the reports one by one in this process (debugging, tests).
+    ``executor``: "local" (default: this machine's process pool) or "dask" (a Dask
+    ``distributed`` cluster at ``scheduler``, e.g. ``tcp://host:8786``, or a ``LocalCluster``
+    of ``workers`` processes when no address is given; see :mod:`.executors`).
+    ``kernel_mode``: "inprocess" (default: each worker keeps one in-process kernel, fresh
+    namespace per notebook, :mod:`.inprocess`) or "subprocess" (a kernel process per notebook).
 
     Raises :class:`ReportingError` (or :class:`.params.ParamsError`, ``StoreError``) before
     anything runs if the run cannot start. A report that fails does not raise: see
@@ -496,7 +533,17 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
                                   "run_name": run_name, "html": html, "tsm": tsm,
                                   "model_dir": model_dir}, params)
     plan = _plan(cfg)
+    from .executors import make_executor
+
+    plan.values["shared"] = str(plan.run_dir / "shared")
+    if kernel_mode not in ("inprocess", "subprocess"):
+        raise ReportingError(f"kernel_mode must be 'inprocess' or 'subprocess', not "
+                             f"{kernel_mode!r}")
+    runner = make_executor(executor, plan.workers, scheduler, in_process=in_process)
     jobs, records = _jobs(plan, bool(cfg["html"]), cell_timeout)
+    for job in jobs:
+        job["kernel_mode"] = kernel_mode
+    runner.open()  # e.g. reach the Dask scheduler: fails before the run's folder exists
     run_dir = plan.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "notebooks").mkdir(exist_ok=True)
@@ -510,7 +557,8 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
                        "la": bool(cfg["la"]), "tsm": bool(cfg["tsm"]),
                        "templates_dir": str(plan.templates_dir), "out": str(run_dir.parent),
                        "params_file": params_info, "kernel": jobs[0]["kernel"],
-                       "cell_timeout": cell_timeout},
+                       "kernel_mode": kernel_mode, "cell_timeout": cell_timeout},
+        "executor": runner.describe(),
         "skipped": plan.skipped,
         "code": code_version(),
         "inputs": {"store": folder_checksums(plan.store),
@@ -528,6 +576,19 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
         manifest["counts"] = dict(Counter(r.status for r in records.values()))
         write_manifest(run_dir, manifest)
 
+    # LA-wide figures every school report shows: computed once here, not once per notebook
+    manifest["shared"] = None
+    if any("shared" in j["parameters"] for j in jobs):
+        from .shared import prepare
+
+        t_shared = time.perf_counter()
+        try:
+            prepare(run_dir, plan.store, plan.as_of, values["dfe_dir"],
+                    [plan.school_keys.get(u, (None, None)) for u in plan.urns])
+            manifest["shared"] = {"folder": "shared",
+                                  "seconds": round(time.perf_counter() - t_shared, 3)}
+        except Exception as exc:  # noqa: BLE001 - the notebooks then compute them themselves
+            manifest["shared"] = {"folder": None, "error": f"{type(exc).__name__}: {exc}"}
     snapshot("running")
     plural = "s" if plan.workers > 1 else ""
     bar = tqdm(total=len(jobs), unit="report", desc=f"reports ({plan.workers} worker{plural})",
@@ -561,16 +622,22 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
         job["ipc_root"] = ipc_root
     status = "ok"
     try:
-        _execute_all(jobs, plan.workers, on_done, in_process=in_process)
+        runner.run(jobs, on_done)
     except BaseException:
         status = "interrupted"
         raise
     finally:
+        runner.close()
         if ipc_root is not None:
             shutil.rmtree(ipc_root, ignore_errors=True)
+        # a worker killed mid-write leaves a hidden temporary file (never a half report)
+        from .atomic import clean_temporaries
+
+        clean_temporaries(run_dir)
         bar.close()
         if status != "interrupted" and any(r.status != "ok" for r in records.values()):
             status = "failed"
+        manifest["executor"] = runner.describe()
         manifest["ended"] = _iso(time.time())
         manifest["seconds"] = round(time.perf_counter() - perf0, 3)
         snapshot(status)

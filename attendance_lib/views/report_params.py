@@ -85,6 +85,18 @@ def _text(name: str, value) -> str:
     return str(value).strip()
 
 
+def _first_mark(store: Store) -> date | None:
+    """The store's first marked day. From the per-enrolment-year totals (``first_date``: one
+    row per pupil and year) when the store has them: the same day as ``min(date)`` over the
+    marks, without scanning every mark of the LA in every report (issue 9, batch speed)."""
+    if store.has("enrolment_years"):
+        first = store.con.execute("SELECT min(first_date) FROM enrolment_years").fetchone()[0]
+        if first is not None:
+            return pd.Timestamp(first).date()
+    first, _ = store.date_range()
+    return first
+
+
 def _as_of(value, store: Store) -> date:
     text = _text("as_of", value)
     latest = store.latest_date()
@@ -96,7 +108,7 @@ def _as_of(value, store: Store) -> date:
         d = date.fromisoformat(text)
     except ValueError:
         raise _fail("as_of", f"{text!r} is not a real date in the form YYYY-MM-DD") from None
-    first, _ = store.date_range()
+    first = _first_mark(store)
     if first is not None and d < first:
         raise _fail("as_of", f"{d} is before the store's first mark ({first})")
     return d
