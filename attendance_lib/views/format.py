@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from attendance_lib.markup import Markup
+
 __all__ = ["MISSING", "pct", "count", "points", "formatted", "html_table", "pupil_table"]
 
 #: printed for a missing value
@@ -68,23 +70,10 @@ def formatted(df: pd.DataFrame, *, pcts: Sequence[str] = (), counts: Sequence[st
     return out
 
 
-class _HTML:
-    """Rendered HTML (shown by Jupyter through ``_repr_html_``; ``str()`` gives the markup)."""
-
-    def __init__(self, markup: str):
-        self.markup = markup
-
-    def _repr_html_(self) -> str:
-        return self.markup
-
-    def __str__(self) -> str:
-        return self.markup
-
-
 def html_table(df: pd.DataFrame, *, title: str, note: str = "", top: int | None = None,
                what: str = "rows", table_id: str | None = None, empty: str = "None.",
                pcts: Sequence[str] = (), counts: Sequence[str] = (), pps: Sequence[str] = (),
-               dates: Sequence[str] = ()) -> _HTML:
+               dates: Sequence[str] = ()) -> Markup:
     """A titled HTML table for a report, cut to ``top`` rows with a count of the rest.
 
     Parameters
@@ -119,7 +108,7 @@ def html_table(df: pd.DataFrame, *, title: str, note: str = "", top: int | None 
                          f"{html.escape(what)} not shown ({n:,} in all).</p>")
     if note:
         parts.append(f'<p class="report-table-note"><small>{html.escape(note)}</small></p>')
-    return _HTML("\n".join(parts))
+    return Markup("\n".join(parts))
 
 
 def _cell(v) -> str:
@@ -143,7 +132,7 @@ def _table_markup(body: pd.DataFrame, numeric: set, table_id: str | None) -> str
 
 def pupil_table(df: pd.DataFrame, *, pseudonymise: bool, key: str = "",
                 columns: Mapping[str, str] | None = None, drop: Sequence[str] = ("urn",),
-                **kwargs) -> _HTML:
+                **kwargs) -> Markup:
     """A list of pupils as shown in a per-school report.
 
     The UPN becomes the ``Pupil`` column, or its keyed pseudonym with the name dropped when
