@@ -7,8 +7,8 @@ workers, kernels -- sampled every 50 ms):
 1. ``generate``: ``attendance synth`` (three academic years up to ``--as-of``, a Friday in the
    autumn term, so two complete years and the current one to date);
 2. ``ingest parquet``: the register except its last school day into a fresh store;
-3. ``ingest one day``: the last school day's marks appended to that store (incremental: the
-   year is not rewritten);
+3. ``ingest one day``: the last school day's marks (alone, as a daily export) appended to that
+   store (incremental: the year is not rewritten);
 4. ``ingest csv``: the current year to date as a CSV export, into a second fresh store
    (the throughput of the CSV path);
 5. ``summary la|school|pupil``: year to date, CSV to a file;
@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                     note=f"{n_before:,} marks")
             s.note += f", {n_before / s.seconds / 1e6:.1f} M marks/s"
             steps.append(s)
+            # a daily export: the day's marks only (the roster is already in the store)
             steps.append(run("ingest one day (append)", [
-                "ingest", "--store", str(store), "--marks", str(day), *roster], log=log,
+                "ingest", "--store", str(store), "--marks", str(day)], log=log,
                 note=f"{n_day:,} marks of {last}"))
         if "csv" not in skip:
             shutil.rmtree(store_csv, ignore_errors=True)
