@@ -13,7 +13,8 @@ workers, kernels -- sampled every 50 ms):
    (the throughput of the CSV path);
 5. ``summary la|school|pupil``: year to date, CSV to a file;
 6. ``model train`` (as of ``--as-of``, on the two complete years) and ``model score``;
-7. ``impact``: every intervention type, JSON;
+7. ``impact``: one impact study (``--impact-type``, mentoring by default; ``all`` for every
+   type), JSON;
 8. ``report``: the full batch (every school's report and Targeting Support Meeting pack, the
    LA reports) on ``--workers`` workers, with and without the HTML export.
 
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the work here")
+    ap.add_argument("--impact-type", default="mentoring",
+                    help="the intervention type of the impact study, or 'all'")
     ap.add_argument("--skip", default="", help=f"comma-separated steps to skip: {STEPS}")
     args = ap.parse_args(argv)
     skip = {s for s in args.skip.split(",") if s}
@@ -190,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                                              str(model), "--as-of", last, "--out",
                                              str(work / "scores.csv")], log=log))
         if "impact" not in skip:
-            steps.append(run("impact (every type)", ["impact", "--store", str(store),
-                                                     "--format", "json"], log=log))
+            kind = [] if args.impact_type == "all" else ["--type", args.impact_type]
+            steps.append(run(f"impact ({args.impact_type})", [
+                "impact", "--store", str(store), "--format", "json", *kind], log=log,
+                note="every design: matched DiD, event study, placebo, RDD, groups"))
         per_school = None
         model_opt = ["--model", str(model)] if model.exists() else []
         for html in (True, False):
