@@ -15,8 +15,9 @@ workers, kernels -- sampled every 50 ms):
 6. ``model train`` (as of ``--as-of``, on the two complete years) and ``model score``;
 7. ``impact``: one impact study (``--impact-type``, mentoring by default; ``all`` for every
    type), JSON;
-8. ``report``: the full batch (every school's report and Targeting Support Meeting pack, the
-   LA reports) on ``--workers`` workers, with and without the HTML export.
+8. ``report``: the full weekly batch (every school's report and Targeting Support Meeting
+   pack, the LA overview and data-quality reports; the termly LA analyses only with
+   ``--analyses``) on ``--workers`` workers, with and without the HTML export.
 
 Targets (issue 9): per-school report time amortised over the batch (wall time / schools) at
 most 2 s on 2 workers, the whole batch under 10 minutes, every step under 4 GB peak. The table
@@ -128,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the work here")
     ap.add_argument("--impact-type", default="mentoring",
                     help="the intervention type of the impact study, or 'all'")
+    ap.add_argument("--analyses", action="store_true",
+                    help="include the LA analyses (early-warning and impact reports) in the "
+                         "report batch; by default it is the weekly batch without them (the "
+                         "impact step times the study on its own)")
     ap.add_argument("--skip", default="", help=f"comma-separated steps to skip: {STEPS}")
     args = ap.parse_args(argv)
     skip = {s for s in args.skip.split(",") if s}
@@ -208,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             s = run(f"report batch{'' if html else ' (no HTML)'}", [
                 "report", "--store", str(store), "--out", str(out), "--workers",
                 str(args.workers), "--run-name", "bench", *model_opt,
+                *([] if args.analyses else ["--no-analyses"]),
                 *([] if html else ["--no-html"])], log=log,
                 note=f"{args.schools} schools x 2 + LA reports",
                 target_s=2.0 * args.schools)

@@ -573,3 +573,35 @@ def test_run_shares_la_figures_computed_once(la, tmp_path):
     pd.testing.assert_frame_equal(got.table, want.table)
     assert got.notes == want.notes
     assert la_views.la_headline(store, AS_OF)["enrolments"][0] == int(n)
+
+
+def test_la_analyses_run_when_possible_and_can_be_switched_off(la, tmp_path):
+    """The optional LA analyses (here the impact report; the store has an intervention log)
+    run in the batch by default; ``analyses=False`` (``--no-analyses``, a weekly run) skips
+    them with the reason in the manifest, and the other reports are unchanged."""
+    import nbformat
+
+    tdir = tmp_path / "templates"
+    shutil.copytree(FIXTURES, tdir)
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell('store = ""\nas_of = ""\nsuppress_below = 5',
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell('print("impact report for", as_of)')]
+    nbformat.write(nb, tdir / "intervention_impact.ipynb")
+    a = la["urns"][0]
+    runs = {}
+    for analyses in (True, False):
+        res = run_batch(la["store"], out=tmp_path / f"out{analyses}", schools=[a], tsm=False,
+                        templates_dir=tdir, html=False, workers=1, in_process=True,
+                        analyses=analyses)
+        assert res.ok
+        runs[analyses] = (sorted(r.template for r in res.reports),
+                          json.loads(res.manifest.read_text()))
+    assert runs[True][0] == ["data_quality", "intervention_impact", "la_overview",
+                             "school_report"]
+    assert "intervention_impact" not in runs[True][1]["skipped"]
+    assert runs[False][0] == ["data_quality", "la_overview", "school_report"]
+    assert "--no-analyses" in runs[False][1]["skipped"]["intervention_impact"]
+    assert runs[False][1]["parameters"]["analyses"] is False

@@ -41,6 +41,10 @@ def report(
                                  help="Executed notebooks only, no HTML."),
     no_la: bool = typer.Option(False, "--no-la", help="Skip the LA overview and data quality."),
     no_tsm: bool = typer.Option(False, "--no-tsm", help="Skip the TSM packs."),
+    no_analyses: bool = typer.Option(False, "--no-analyses",
+                                     help="Skip the LA analyses (early-warning model report, "
+                                          "intervention impact): e.g. a weekly run, with the "
+                                          "analyses run termly."),
     templates_dir: Path = typer.Option(None, "--templates-dir",
                                        help="Folder of the notebook templates "
                                             "(default: notebooks/)."),
@@ -84,6 +88,7 @@ def report(
         result = run_batch(store=store, out=out, schools=urns, as_of=when, workers=workers,
                            params=params, templates_dir=templates_dir,
                            la=False if no_la else None, tsm=False if no_tsm else None,
+                           analyses=False if no_analyses else None,
                            run_name=run_name, html=False if no_html else None,
                            model_dir=model, executor=executor, scheduler=scheduler)
     except (ParamsError, ReportingError, StoreError) as exc:

@@ -43,6 +43,8 @@ ALLOWED_KEYS: dict[str, _Key] = {
     "html": _Key("bool", "export HTML (false: executed notebooks only)"),
     "la": _Key("bool", "also run the LA overview and data-quality reports"),
     "tsm": _Key("bool", "also run a Targeting Support Meeting pack per school"),
+    "analyses": _Key("bool", "also run the LA analyses (early-warning model report, "
+                             "intervention impact) when the data allow"),
     "suppress_below": _Key("int", "LA outputs hide counts below this", 0),
     "pseudonymise": _Key("bool", "replace pupil identifiers in shareable outputs"),
     "pseudonym_key": _Key("str", "secret key for the pseudonyms"),

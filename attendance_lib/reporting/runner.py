@@ -98,6 +98,7 @@ TEMPLATE_PARAMETERS: dict[str, tuple[str, ...]] = {
 OPTIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "school_report": ("shared",), "tsm_pack": ("shared",)}
 _DEFAULTS: dict[str, Any] = {"workers": None, "html": True, "la": True, "tsm": True,
+                             "analyses": True,
                              "suppress_below": 5, "pseudonymise": False, "pseudonym_key": "",
                              "term": "", "dfe_dir": None, "templates_dir": None, "model_dir": None}
 
@@ -421,6 +422,9 @@ def _plan(cfg: dict[str, Any]) -> _Plan:
         if spec.optional:
             if not (tdir / f"{t}.ipynb").is_file():
                 continue
+            if not cfg["analyses"]:
+                skipped[t] = "the LA analyses were switched off for this run (--no-analyses)"
+                continue
             why = _not_ready(t, st, the_date)
             if why:
                 skipped[t] = why
@@ -497,7 +501,8 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
               workers: int | None = None, params: str | Path | None = None,
               templates_dir: str | Path | None = None, la: bool | None = None,
               run_name: str | None = None, html: bool | None = None, *,
-              tsm: bool | None = None, progress: bool | None = None,
+              tsm: bool | None = None, analyses: bool | None = None,
+              progress: bool | None = None,
               cell_timeout: int | None = 1800, in_process: bool = False,
               model_dir: str | Path | None = None, executor: str | None = None,
               scheduler: str | None = None, kernel_mode: str = "inprocess") -> RunResult:
@@ -531,7 +536,7 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
                                   "as_of": as_of, "workers": workers,
                                   "templates_dir": templates_dir, "la": la,
                                   "run_name": run_name, "html": html, "tsm": tsm,
-                                  "model_dir": model_dir}, params)
+                                  "analyses": analyses, "model_dir": model_dir}, params)
     plan = _plan(cfg)
     from .executors import make_executor
 
@@ -555,6 +560,7 @@ def run_batch(store: str | Path | None = None, out: str | Path | None = None,
                        "as_of_requested": cfg["as_of"], "latest_mark": plan.latest,
                        "schools": plan.urns, "workers": plan.workers, "html": bool(cfg["html"]),
                        "la": bool(cfg["la"]), "tsm": bool(cfg["tsm"]),
+                       "analyses": bool(cfg["analyses"]),
                        "templates_dir": str(plan.templates_dir), "out": str(run_dir.parent),
                        "params_file": params_info, "kernel": jobs[0]["kernel"],
                        "kernel_mode": kernel_mode, "cell_timeout": cell_timeout},
