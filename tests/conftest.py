@@ -149,6 +149,10 @@ def register_builder(tmp_path) -> RegisterBuilder:
     return RegisterBuilder(tmp_path)
 
 
+#: the kernel name :func:`kernel_env` registers
+TEST_KERNEL = "attendance-suite-test"
+
+
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
     """A Jupyter kernel spec pinned to this interpreter, on a temporary ``JUPYTER_PATH``, for
@@ -156,7 +160,7 @@ def kernel_env(tmp_path_factory):
     import json
     import sys
 
-    name = "attendance-suite-test"
+    name = TEST_KERNEL
     base = tmp_path_factory.mktemp("jupyter")
     spec = base / "kernels" / name
     spec.mkdir(parents=True)

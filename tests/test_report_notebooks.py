@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import papermill
 import pytest
@@ -21,24 +20,11 @@ from attendance_lib.paths import dfe_dir, repo_root
 from attendance_lib.privacy import pseudonymise
 from attendance_lib.store import Store
 from attendance_lib.synth import generate_la
+from tests.conftest import TEST_KERNEL
 
-KERNEL = "attendance-suite-report-tests"
 AS_OF = "2025-11-14"
 UPN_RE = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-Z]\b")
 
-
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("jupyter")
-    spec = base / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "attendance-suite (report tests)", "language": "python"}))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JUPYTER_PATH", str(base))
-    yield base
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +45,7 @@ def _run(template: str, params: dict, out_dir) -> dict:
     out = out_dir / f"{template}.ipynb"
     papermill.execute_notebook(
         str(repo_root() / "notebooks" / f"{template}.ipynb"), str(out), parameters=params,
-        kernel_name=KERNEL, cwd=str(repo_root()), progress_bar=False)
+        kernel_name=TEST_KERNEL, cwd=str(repo_root()), progress_bar=False)
     nb = json.loads(out.read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert not errors
