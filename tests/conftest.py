@@ -171,3 +171,23 @@ def kernel_env(tmp_path_factory):
     mp.setenv("JUPYTER_PATH", str(base))
     yield name
     mp.undo()
+
+
+def synthetic_store(base: Path, *, pupils: int, schools: int, years: int, as_of: str,
+                    seed: int) -> tuple[Path, list[str]]:
+    """A synthetic LA generated under ``base / "la"`` and loaded (nothing quarantined) into
+    ``base / "store"``; returns the store folder and its URNs in order."""
+    import pyarrow.parquet as pq
+
+    from attendance_lib.synth import generate_la
+
+    r = generate_la(base / "la", pupils=pupils, schools=schools, years=years, as_of=as_of,
+                    seed=seed)
+    store = Store(base / "store")
+    res = store.ingest([r.marks], pupils=r.pupils, schools=r.schools,
+                       interventions=r.interventions)
+    assert res.rows_quarantined == 0
+    store.close()
+    urns = sorted(str(u) for u in pq.read_table(base / "store" / "schools.parquet")
+                  .column("urn").to_pylist())
+    return base / "store", urns

@@ -16,10 +16,10 @@ import re
 import shutil
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from attendance_lib.reporting import failure_table, run_batch
+from tests.conftest import synthetic_store
 
 FIXTURES = Path(__file__).parent / "report_templates"
 AS_OF = "2025-11-14"
@@ -28,17 +28,9 @@ RAISE_MESSAGE = "this school's report refuses to run"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from attendance_lib.store import Store
-    from attendance_lib.synth import generate_la
-
     base = tmp_path_factory.mktemp("dask_runs")
-    la = generate_la(base / "la", pupils=450, schools=3, years=1, as_of=AS_OF, seed=19)
-    store = Store(base / "store")
-    store.ingest([la.marks], pupils=la.pupils, schools=la.schools,
-                 interventions=la.interventions)
-    store.close()
-    urns = sorted(str(u) for u in pq.read_table(base / "store" / "schools.parquet")
-                  .column("urn").to_pylist())
+    _, urns = synthetic_store(base, pupils=450, schools=3, years=1, as_of=AS_OF,
+                                      seed=19)
     a, b, c = urns
 
     tdir = base / "templates"

@@ -42,6 +42,7 @@ from attendance_lib.reporting.kernel import (
     kernel_name,
     with_launch_retry,
 )
+from tests.conftest import synthetic_store
 
 FIXTURES = Path(__file__).parent / "report_templates"
 AS_OF = "2025-11-14"
@@ -52,18 +53,8 @@ RAISE_MESSAGE = "this school's report refuses to run"
 @pytest.fixture(scope="module")
 def la(tmp_path_factory):
     """600 pupils, 3 schools, 1 year, loaded into a store."""
-    from attendance_lib.store import Store
-    from attendance_lib.synth import generate_la
-
     base = tmp_path_factory.mktemp("reporting_la")
-    r = generate_la(base / "la", pupils=600, schools=3, years=1, as_of=AS_OF, seed=11)
-    store = Store(base / "store")
-    res = store.ingest([r.marks], pupils=r.pupils, schools=r.schools,
-                       interventions=r.interventions)
-    assert res.rows_quarantined == 0
-    store.close()
-    urns = sorted(str(u) for u in pq.read_table(base / "store" / "schools.parquet")
-                  .column("urn").to_pylist())
+    _, urns = synthetic_store(base, pupils=600, schools=3, years=1, as_of=AS_OF, seed=11)
     assert len(urns) == 3
     return {"base": base, "store": base / "store", "urns": urns}
 
