@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from .views.la import Z95, Z998, control_limits
 
-__all__ = ["COLOURS", "funnel_plot", "weekly_trend_plot", "heatmap_plot", "band_bars",
+__all__ = ["COLOURS", "figure_on", "funnel_plot", "weekly_trend_plot", "heatmap_plot", "band_bars",
            "cohort_gap_bars", "cohort_trend_plot"]
 
 #: Okabe-Ito colours by meaning
@@ -55,6 +55,16 @@ def _figure(width: float = 8.0, height: float = 4.5, ncols: int = 1):
         ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
     return fig, axes
+
+
+def figure_on(ax=None, size: tuple[float, float] = (7, 3.6)):
+    """``(figure, axes)``: a new figure of ``size`` inches (not drawn through pyplot, so a
+    notebook shows it once, where it is displayed) when ``ax`` is None, else ``ax`` and its
+    figure."""
+    if ax is None:
+        fig = Figure(figsize=size)
+        return fig, fig.subplots()
+    return ax.figure, ax
 
 
 def _empty(fig: Figure, ax, message: str) -> Figure:

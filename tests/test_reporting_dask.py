@@ -29,8 +29,7 @@ RAISE_MESSAGE = "this school's report refuses to run"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("dask_runs")
-    _, urns = synthetic_store(base, pupils=450, schools=3, years=1, as_of=AS_OF,
-                                      seed=19)
+    _, urns = synthetic_store(base, pupils=450, schools=3, years=1, as_of=AS_OF, seed=19)
     a, b, c = urns
 
     tdir = base / "templates"

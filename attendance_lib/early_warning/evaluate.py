@@ -82,6 +82,15 @@ class Dataset:
         return pd.concat(frames, ignore_index=True)
 
 
+
+def fit_classifier(rows: pd.DataFrame, cols: list[str], label: str,
+                   random_state: int = 0) -> EarlyWarningClassifier:
+    """An :class:`~.models.EarlyWarningClassifier` fitted on training ``rows`` (its choice
+    between candidate models is validated across schools and years)."""
+    return EarlyWarningClassifier(random_state=random_state).fit(
+        rows[cols], rows[label], groups=rows["urn"].to_numpy(),
+        years=rows["academic_year"].to_numpy())
+
 def comparability_notes(training_years, target_year: int) -> list[str]:
     """Warnings when the years compared are not like for like (product.md "Known pitfalls":
     COVID-era code X and the 2024 code changes break comparability; domain.md 1.2, 1.3)."""
@@ -239,9 +248,7 @@ def evaluate_point(data: Dataset, test_year: int, training_years, point, *,
     train_dates = {y: cal.same_point(test_date, y) for y in training_years}
     train = data.training(test_date, training_years)
     cols = feature_names(characteristics)
-    model = EarlyWarningClassifier(random_state=random_state).fit(
-        train[cols], train[label], groups=train["urn"].to_numpy(),
-        years=train["academic_year"].to_numpy())
+    model = fit_classifier(train, cols, label, random_state)
     test = data.at(test_date).copy()
     risk, order = model.rank_score(test[cols])
     test["risk"] = risk

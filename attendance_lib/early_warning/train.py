@@ -21,7 +21,7 @@ from attendance_lib.academic_year import academic_year_label
 from attendance_lib.store import Store
 
 from .artefact import load_model, save_model
-from .evaluate import Dataset, best_rule, comparability_notes, evaluate_point
+from .evaluate import Dataset, best_rule, comparability_notes, evaluate_point, fit_classifier
 from .features import build_features, feature_names
 from .labels import LABELS
 from .models import EarlyWarningClassifier
@@ -70,9 +70,7 @@ def train(store, as_of, *, label: str = "pa_year_end", characteristics: bool = F
     dates = {y: cal.same_point(as_of, y) for y in years}
     train_rows = data.training(as_of, years)
     cols = feature_names(characteristics)
-    model = EarlyWarningClassifier(random_state=random_state).fit(
-        train_rows[cols], train_rows[label], groups=train_rows["urn"].to_numpy(),
-        years=train_rows["academic_year"].to_numpy())
+    model = fit_classifier(train_rows, cols, label, random_state)
     point = cal.point_name(as_of)
     card = {
         "store": str(store.root), "as_of": as_of.isoformat(), "point": point,

@@ -134,13 +134,9 @@ def event_study(sample: MatchedSample, weeks_before: int | None = None) -> Event
 def plot_event_study(es: EventStudy, title: str | None = None, ax=None):
     """Effects by week with 95% intervals; returns the matplotlib Figure (not drawn through
     pyplot, so a notebook shows it once, where it is displayed)."""
-    from matplotlib.figure import Figure
+    from attendance_lib.plots import figure_on
 
-    if ax is None:
-        fig = Figure(figsize=(7, 3.6))
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
+    fig, ax = figure_on(ax)
     t = es.table
     if len(t):
         pre = t["rel_week"] < 0

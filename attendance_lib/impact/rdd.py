@@ -277,13 +277,9 @@ def regression_discontinuity(reg: Register, episodes: pd.DataFrame, kind: str, *
 
 def plot_rd(result: RDResult, bins: int = 30, ax=None):
     """Binned means of the outcome against the running variable, with both local fits."""
-    from matplotlib.figure import Figure
+    from attendance_lib.plots import figure_on
 
-    if ax is None:
-        fig = Figure(figsize=(7, 3.6))
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
+    fig, ax = figure_on(ax)
     df = result.data
     h = result.diagnostics.get("bandwidth_pp")
     if df.empty or not h:
